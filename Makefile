@@ -1,0 +1,61 @@
+# Pixie: `make run` serves it on embedded defaults, `make test` runs every check.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+RUN_STAMP := $(VENV)/.run-installed
+DEV_STAMP := $(VENV)/.dev-installed
+
+.PHONY: run test install install-dev lint typecheck layers pytest schemathesis bench lock services clean
+
+$(VENV)/bin/python:
+	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Pixie needs Python 3.11 or newer")'
+	$(PYTHON) -m venv $(VENV)
+
+$(RUN_STAMP): requirements.lock pyproject.toml | $(VENV)/bin/python
+	$(BIN)/pip install --quiet --disable-pip-version-check -r requirements.lock
+	$(BIN)/pip install --quiet --disable-pip-version-check --no-deps -e .
+	@touch $@
+
+$(DEV_STAMP): requirements-dev.lock pyproject.toml | $(VENV)/bin/python
+	$(BIN)/pip install --quiet --disable-pip-version-check -r requirements-dev.lock
+	$(BIN)/pip install --quiet --disable-pip-version-check --no-deps -e .
+	@touch $@ $(RUN_STAMP)
+
+install: $(RUN_STAMP)
+install-dev: $(DEV_STAMP)
+
+run: install
+	$(BIN)/pixie serve --migrate
+
+test: install-dev services lint typecheck layers pytest schemathesis
+
+services:
+	@scripts/services.sh
+
+lint: install-dev
+	$(BIN)/ruff check src tests bench
+
+typecheck: install-dev
+	$(BIN)/mypy
+
+layers: install-dev
+	$(BIN)/lint-imports
+
+pytest: install-dev
+	$(BIN)/pytest -q
+
+schemathesis: install-dev
+	scripts/schemathesis.sh
+
+bench: install-dev
+	$(BIN)/python bench/verify_credentials.py
+
+lock:
+	rm -rf /tmp/pixie-lock && $(PYTHON) -m venv /tmp/pixie-lock
+	/tmp/pixie-lock/bin/pip install --quiet -e .
+	(echo "# The whole runtime dependency tree, pinned. Regenerate with: make lock"; /tmp/pixie-lock/bin/pip freeze --exclude-editable) > requirements.lock
+	/tmp/pixie-lock/bin/pip install --quiet -e ".[dev]"
+	(echo "# Runtime and development dependencies, pinned. Regenerate with: make lock"; /tmp/pixie-lock/bin/pip freeze --exclude-editable) > requirements-dev.lock
+
+clean:
+	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache

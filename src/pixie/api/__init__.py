@@ -1,0 +1,1 @@
+"""The Mastodon client API and Pixie's extensions: parse, authorize, call a service, render."""

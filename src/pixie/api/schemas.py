@@ -1,0 +1,292 @@
+"""Request and response models: they validate input and document every endpoint in /openapi.json.
+
+Responses are rendered by convert/ and sent as JSON directly; these models describe them (a
+schemathesis run in `make test` checks that the two agree).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field
+
+
+class Loose(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+
+
+# --- responses ------------------------------------------------------------------------------
+
+
+class Error(BaseModel):
+    error: str
+    error_description: str | None = None
+
+
+class FieldEntity(BaseModel):
+    name: str
+    value: str
+    verified_at: str | None
+
+
+class Account(BaseModel):
+    id: str
+    username: str
+    acct: str
+    url: str
+    uri: str
+    display_name: str
+    note: str
+    avatar: str
+    avatar_static: str
+    header: str
+    header_static: str
+    locked: bool
+    fields: list[FieldEntity]
+    emojis: list[dict[str, Any]]
+    bot: bool
+    group: bool
+    discoverable: bool | None
+    indexable: bool
+    noindex: bool | None = None
+    created_at: str
+    last_status_at: str | None
+    statuses_count: int
+    followers_count: int
+    following_count: int
+    hide_collections: bool | None
+    roles: list[dict[str, Any]]
+
+
+class Source(BaseModel):
+    privacy: str
+    sensitive: bool
+    language: str
+    note: str
+    fields: list[FieldEntity]
+    follow_requests_count: int
+    hide_collections: bool | None
+    discoverable: bool | None
+    indexable: bool
+
+
+class Role(BaseModel):
+    id: str
+    name: str
+    color: str
+    permissions: str
+    highlighted: bool
+
+
+class AiTrainingConsent(BaseModel):
+    granted: bool
+    version: int | None
+    current_version: int
+    updated_at: str | None
+
+
+class CredentialPixie(BaseModel):
+    ai_training_consent: AiTrainingConsent
+    email: str
+    confirmed: bool
+    approved: bool
+
+
+class CredentialAccount(Account):
+    source: Source
+    role: Role
+    pixie: CredentialPixie
+
+
+class Application(BaseModel):
+    id: str
+    name: str
+    website: str | None
+    scopes: list[str]
+    redirect_uri: str
+    redirect_uris: list[str]
+    vapid_key: str
+
+
+class CredentialApplication(Application):
+    client_id: str
+    client_secret: str
+    client_secret_expires_at: int
+
+
+class Token(BaseModel):
+    access_token: str
+    token_type: str
+    scope: str
+    created_at: int
+    refresh_token: str | None = None
+    expires_in: int | None = None
+
+
+class Preferences(BaseModel):
+    model_config = ConfigDict(populate_by_name=True)
+    posting_default_visibility: str = Field(alias="posting:default:visibility")
+    posting_default_sensitive: bool = Field(alias="posting:default:sensitive")
+    posting_default_language: str | None = Field(alias="posting:default:language")
+    reading_expand_media: str = Field(alias="reading:expand:media")
+    reading_expand_spoilers: bool = Field(alias="reading:expand:spoilers")
+
+
+class Rule(BaseModel):
+    id: str
+    text: str
+    hint: str
+
+
+class InstanceV2(BaseModel):
+    domain: str
+    title: str
+    version: str
+    source_url: str
+    description: str
+    usage: dict[str, Any]
+    thumbnail: dict[str, Any]
+    icon: list[dict[str, Any]]
+    languages: list[str]
+    configuration: dict[str, Any]
+    registrations: dict[str, Any]
+    api_versions: dict[str, int]
+    contact: dict[str, Any]
+    rules: list[Rule]
+
+
+class InstanceV1(BaseModel):
+    uri: str
+    title: str
+    short_description: str
+    description: str
+    email: str
+    version: str
+    urls: dict[str, str]
+    stats: dict[str, int]
+    thumbnail: str | None
+    languages: list[str]
+    registrations: bool
+    approval_required: bool
+    invites_enabled: bool
+    configuration: dict[str, Any]
+    contact_account: Account | None
+    rules: list[Rule]
+
+
+class NodeInfoLinks(BaseModel):
+    links: list[dict[str, str]]
+
+
+class NodeInfo(BaseModel):
+    version: str
+    software: dict[str, str]
+    protocols: list[str]
+    services: dict[str, list[str]]
+    usage: dict[str, Any]
+    openRegistrations: bool  # noqa: N815 (NodeInfo's own name)
+    metadata: dict[str, Any]
+
+
+class WebFinger(BaseModel):
+    subject: str
+    aliases: list[str]
+    links: list[dict[str, Any]]
+
+
+class AuthorizationServerMetadata(BaseModel):
+    issuer: str
+    authorization_endpoint: str
+    token_endpoint: str
+    revocation_endpoint: str
+    scopes_supported: list[str]
+    response_types_supported: list[str]
+    response_modes_supported: list[str]
+    code_challenge_methods_supported: list[str]
+    grant_types_supported: list[str]
+    token_endpoint_auth_methods_supported: list[str]
+    app_registration_endpoint: str
+    service_documentation: str
+
+
+class Health(BaseModel):
+    status: str
+    database: str
+    redis: str | None
+
+
+# --- requests -------------------------------------------------------------------------------
+
+
+class CreateAppRequest(Loose):
+    client_name: str = Field(min_length=1, max_length=200)
+    redirect_uris: str | list[str] = "urn:ietf:wg:oauth:2.0:oob"
+    scopes: str | None = None
+    website: str | None = None
+    grant_types: list[str] | None = None
+
+
+class RegisterRequest(Loose):
+    username: str = ""
+    email: str = ""
+    password: str = ""
+    agreement: bool = False
+    locale: str = "en"
+    reason: str = ""
+    invite_code: str | None = None
+    date_of_birth: str | None = None
+    pixie: dict[str, bool] = Field(default_factory=dict, description="ai_training_consent: may public posts and activity improve AI models")
+
+
+class SourceUpdate(Loose):
+    privacy: str | None = None
+    sensitive: bool | None = None
+    language: str | None = None
+
+
+class FieldUpdate(Loose):
+    name: str = ""
+    value: str = ""
+
+
+class PixieProfileUpdate(Loose):
+    ai_training_consent: bool | None = None
+
+
+class UpdateCredentialsRequest(Loose):
+    display_name: str | None = None
+    note: str | None = None
+    locked: bool | None = None
+    bot: bool | None = None
+    discoverable: bool | None = None
+    indexable: bool | None = None
+    fields_attributes: dict[str, FieldUpdate] | list[FieldUpdate] | None = None
+    source: SourceUpdate | None = None
+    pixie: PixieProfileUpdate | None = None
+
+
+class TokenRequest(Loose):
+    grant_type: str = ""
+    client_id: str | None = None
+    client_secret: str | None = None
+    code: str | None = None
+    redirect_uri: str | None = None
+    code_verifier: str | None = None
+    username: str | None = None
+    password: str | None = None
+    scope: str | None = None
+    refresh_token: str | None = None
+
+
+class RevokeRequest(Loose):
+    client_id: str | None = None
+    client_secret: str | None = None
+    token: str = ""
+
+
+class LookupQuery(Loose):
+    acct: str = Field(min_length=1)
+
+
+class WebFingerQuery(Loose):
+    resource: str = Field(min_length=1)

@@ -1,0 +1,95 @@
+"""create_app(settings): routers, middleware, and the lifespan that starts and stops the backends."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+from typing import Any
+
+from fastapi import FastAPI
+from fastapi.openapi.utils import get_openapi
+from starlette.staticfiles import StaticFiles
+
+import pixie
+from pixie.api import errors as api_errors
+from pixie.api.middleware import ApiCors, BodyLimit, RateLimits, RequestContext, TrailingSlash
+from pixie.api.oauth import router as oauth_router
+from pixie.api.params import REQUEST_MODELS
+from pixie.api.responses import JSON
+from pixie.api.v1.accounts import router as accounts_router
+from pixie.api.v1.apps import router as apps_router
+from pixie.api.v1.instance import router as instance_router
+from pixie.api.wellknown import router as wellknown_router
+from pixie.config import Settings
+from pixie.db.migrate import check_at_head
+from pixie.infra.runtime import Runtime, build_runtime
+from pixie.services import setup
+from pixie.web.auth import router as auth_pages_router
+from pixie.web.oauth import router as oauth_pages_router
+
+STATIC_DIR = Path(__file__).parent / "web" / "static"
+
+
+def create_app(settings: Settings | None = None, *, runtime: Runtime | None = None, check_schema: bool = True) -> FastAPI:
+    settings = settings or Settings()
+    settings.ensure_secret_key()
+    rt = runtime or build_runtime(settings)
+    token_cache = setup.install(rt)
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        if check_schema:
+            # A process never runs against a schema it was not written for.
+            await check_at_head(rt.db)
+        await rt.start()
+        try:
+            yield
+        finally:
+            await rt.stop()
+
+    app = FastAPI(
+        title="Pixie",
+        version=pixie.__version__,
+        description="Pixie's client API: Mastodon's, plus Pixie's own under /api/v1/pixie.",
+        lifespan=lifespan,
+        docs_url="/api/docs",
+        redoc_url=None,
+        default_response_class=JSON,
+    )
+    app.state.runtime = rt
+    app.state.token_cache = token_cache
+    api_errors.install(app)
+    for router in (
+        apps_router,
+        accounts_router,
+        instance_router,
+        oauth_router,
+        oauth_pages_router,
+        auth_pages_router,
+        wellknown_router,
+    ):
+        app.include_router(router)
+    app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
+
+    # Outermost last: request id -> trailing slash -> CORS -> body limit -> rate limits -> routes.
+    if settings.rate_limits:
+        app.add_middleware(RateLimits, runtime=rt, limiter=rt.limiter)
+    app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes, max_non_upload_bytes=settings.max_json_body_bytes)
+    app.add_middleware(ApiCors)
+    app.add_middleware(TrailingSlash)
+    app.add_middleware(RequestContext)
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema is None:
+            schema = get_openapi(title=app.title, version=app.version, description=app.description, routes=app.routes)
+            components = schema.setdefault("components", {}).setdefault("schemas", {})
+            for name, model in REQUEST_MODELS.items():
+                model_schema = model.model_json_schema(ref_template="#/components/schemas/{model}")
+                components.update(model_schema.pop("$defs", {}))
+                components[name] = model_schema
+            app.openapi_schema = schema
+        return app.openapi_schema
+
+    app.openapi = openapi  # type: ignore[method-assign]
+    return app

@@ -1,0 +1,163 @@
+"""Settings: every field from a ``PIXIE_*`` environment variable or a ``.env`` file.
+
+One object, built once and passed in; nothing else in Pixie reads ``os.environ``.
+"""
+
+from __future__ import annotations
+
+import secrets
+from enum import StrEnum
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+from pydantic import Field, SecretStr, field_validator, model_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+from typing_extensions import Annotated
+
+
+class RegistrationMode(StrEnum):
+    OPEN = "open"
+    INVITE = "invite"
+    APPROVAL = "approval"
+    CLOSED = "closed"
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(
+        env_prefix="PIXIE_", env_file=".env", extra="ignore", validate_default=True
+    )
+
+    base_url: str = Field("http://127.0.0.1:8000", description="Public URL every absolute link is built from.")
+    domain: str = Field("", description="The instance's domain (acct name@domain); host of the base URL when unset.")
+    data_dir: Path = Field(Path("./var"), description="SQLite file, local media, mail outbox, generated keys.")
+    secret_key: SecretStr | None = Field(None, description="Signs sessions and CSRF tokens; made on first run in the data dir when unset.")
+    database_url: str = Field("", description="SQLAlchemy URL; SQLite in the data dir when unset, postgresql+asyncpg://... in production.")
+    redis_url: str = Field("", description="When set, event dispatch, live pub/sub, caches and rate limits move to Redis.")
+    registrations: RegistrationMode = Field(RegistrationMode.INVITE, description="open, invite, approval or closed.")
+    rate_limits: bool = Field(True, description="false turns every rate limit off.")
+    trusted_proxies: Annotated[list[str], NoDecode] = Field(default_factory=list, description="Comma-separated addresses or networks whose X-Forwarded-For is believed.")
+    generator: str = Field("sketch", description="Image generator: sketch, openai or diffusers.")
+
+    instance_title: str = Field("Pixie", description="The instance's name.")
+    instance_description: str = Field("A social network for images made with AI, and the conversations around them.", description="One paragraph shown to visitors.")
+    contact_email: str = Field("", description="Where people reach the instance's operator.")
+    instance_rules: Annotated[list[str], NoDecode] = Field(default_factory=list, description="Server rules, separated by '|'.")
+    reserved_usernames: Annotated[list[str], NoDecode] = Field(
+        default_factory=lambda: ["admin", "administrator", "root", "pixie", "support", "help", "moderator", "mod", "staff", "system", "api", "oauth", "about", "settings", "www", "mail", "postmaster", "webmaster", "abuse", "security", "noreply", "no_reply", "instance", "owner"],
+        description="Usernames nobody may register, comma-separated.",
+    )
+
+    max_characters: int = Field(500, description="Characters allowed in a post.")
+    max_media_attachments: int = Field(4, description="Images allowed in a post.")
+    max_body_bytes: int = Field(16 * 1024 * 1024, description="Largest request body accepted, in bytes.")
+    max_json_body_bytes: int = Field(1024 * 1024, description="Largest non-upload request body accepted, in bytes.")
+
+    smtp_host: str = Field("", description="SMTP server; mail goes to a file outbox under the data dir when unset.")
+    smtp_port: int = Field(587, description="SMTP port.")
+    smtp_username: str = Field("", description="SMTP user name.")
+    smtp_password: SecretStr | None = Field(None, description="SMTP password.")
+    smtp_starttls: bool = Field(True, description="Use STARTTLS when the server offers it.")
+    smtp_tls: bool = Field(False, description="Connect over implicit TLS (port 465).")
+    smtp_from: str = Field("", description="From address of Pixie's mail; notifications@DOMAIN when unset.")
+    require_email_confirmation: bool | None = Field(None, description="New accounts must confirm their e-mail before their tokens work; on when SMTP is set.")
+
+    rate_limit_default: str = Field("300/5minutes", description="Requests per account (or per IP when unauthenticated).")
+    rate_limit_sign_up: str = Field("5/30minutes", description="Sign-ups per IP.")
+    rate_limit_login: str = Field("25/5minutes", description="Password logins and token requests per IP.")
+
+    token_cache_seconds: float = Field(60.0, description="How long a process trusts a cached token look-up; revocation invalidates at once through pub/sub.")
+    outbox_retention_days: int = Field(7, description="Days a dispatched domain event is kept.")
+    log_level: str = Field("info", description="debug, info, warning or error.")
+    log_json: bool = Field(False, description="Logs as JSON lines instead of key=value text.")
+
+    @field_validator("trusted_proxies", "reserved_usernames", mode="before")
+    @classmethod
+    def _split_commas(cls, value: Any) -> Any:
+        if isinstance(value, str):
+            return [item.strip() for item in value.split(",") if item.strip()]
+        return value
+
+    @field_validator("instance_rules", mode="before")
+    @classmethod
+    def _split_bars(cls, value: Any) -> Any:
+        if isinstance(value, str):
+            return [item.strip() for item in value.split("|") if item.strip()]
+        return value
+
+    @field_validator("base_url")
+    @classmethod
+    def _check_base_url(cls, value: str) -> str:
+        parts = urlsplit(value)
+        if parts.scheme not in ("http", "https") or not parts.netloc:
+            raise ValueError("PIXIE_BASE_URL must be an absolute http(s) URL")
+        return value.rstrip("/")
+
+    @model_validator(mode="after")
+    def _derive(self) -> Settings:
+        if not self.domain:
+            self.domain = urlsplit(self.base_url).netloc
+        if not self.database_url:
+            self.database_url = f"sqlite+aiosqlite:///{(self.data_dir / 'pixie.sqlite3').as_posix()}"
+        if self.require_email_confirmation is None:
+            self.require_email_confirmation = bool(self.smtp_host)
+        if not self.smtp_from:
+            self.smtp_from = f"Pixie <notifications@{self.domain.split(':')[0]}>"
+        return self
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.database_url.startswith("sqlite")
+
+    @property
+    def mail_dir(self) -> Path:
+        return self.data_dir / "mail"
+
+    def url(self, path: str) -> str:
+        """An absolute URL on this instance, always from PIXIE_BASE_URL."""
+        return self.base_url + (path if path.startswith("/") else "/" + path)
+
+    def ensure_secret_key(self) -> str:
+        """The secret key, made once and kept in the data dir when none is configured."""
+        if self.secret_key is not None:
+            return self.secret_key.get_secret_value()
+        path = self.data_dir / "secret_key"
+        if not path.exists():
+            self.data_dir.mkdir(parents=True, exist_ok=True)
+            # Written exclusively so two processes starting together keep one key.
+            try:
+                with path.open("x", encoding="ascii") as fh:
+                    fh.write(secrets.token_urlsafe(48))
+                path.chmod(0o600)
+            except FileExistsError:
+                pass
+        key = path.read_text(encoding="ascii").strip()
+        self.secret_key = SecretStr(key)
+        return key
+
+    def effective_lines(self) -> list[str]:
+        """Sorted PIXIE_X=value lines with secrets masked (for `pixie settings`)."""
+        lines = []
+        for name in type(self).model_fields:
+            value = getattr(self, name)
+            if isinstance(value, SecretStr) or name in ("secret_key", "smtp_password"):
+                shown = "********" if value else ""
+            elif name in ("database_url", "redis_url"):
+                shown = _mask_url_password(str(value))
+            elif isinstance(value, list):
+                shown = ("|" if name == "instance_rules" else ",").join(value)
+            elif isinstance(value, bool):
+                shown = "true" if value else "false"
+            elif isinstance(value, StrEnum):
+                shown = value.value
+            else:
+                shown = str(value)
+            lines.append(f"PIXIE_{name.upper()}={shown}")
+        return sorted(lines)
+
+
+def _mask_url_password(url: str) -> str:
+    parts = urlsplit(url)
+    if parts.password:
+        return url.replace(f":{parts.password}@", ":********@", 1)
+    return url

@@ -1,0 +1,1 @@
+"""Models -> Mastodon entities: the only place that shapes JSON."""

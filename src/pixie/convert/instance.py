@@ -1,0 +1,147 @@
+"""Instance (v1 and v2), Rule and NodeInfo entities."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pixie
+from pixie.config import RegistrationMode, Settings
+from pixie.convert.accounts import account
+from pixie.services.instance import InstanceStats
+
+MASTODON_API_VERSION = "4.3.0"
+MASTODON_API_VERSIONS = {"mastodon": 2}
+SOURCE_URL = "https://github.com/pixie-social/pixie"
+IMAGE_MIME_TYPES = ["image/jpeg", "image/png", "image/gif", "image/webp", "image/avif"]
+IMAGE_SIZE_LIMIT = 16 * 1024 * 1024
+IMAGE_MATRIX_LIMIT = 33_177_600  # 7680x4320, as Mastodon
+CHARACTERS_RESERVED_PER_URL = 23
+
+
+def version() -> str:
+    """What clients parse: Mastodon's API level, then Pixie's own version."""
+    return f"{MASTODON_API_VERSION} (compatible; Pixie {pixie.__version__})"
+
+
+def rules(settings: Settings) -> list[dict[str, Any]]:
+    return [{"id": str(i + 1), "text": text, "hint": ""} for i, text in enumerate(settings.instance_rules)]
+
+
+def _statuses(settings: Settings) -> dict[str, Any]:
+    return {
+        "max_characters": settings.max_characters,
+        "max_media_attachments": settings.max_media_attachments,
+        "characters_reserved_per_url": CHARACTERS_RESERVED_PER_URL,
+    }
+
+
+def _media(settings: Settings) -> dict[str, Any]:
+    return {
+        "supported_mime_types": IMAGE_MIME_TYPES,
+        "description_limit": 1500,
+        "image_size_limit": IMAGE_SIZE_LIMIT,
+        "image_matrix_limit": IMAGE_MATRIX_LIMIT,
+        "video_size_limit": 0,
+        "video_frame_rate_limit": 0,
+        "video_matrix_limit": 0,
+    }
+
+
+POLLS = {"max_options": 4, "max_characters_per_option": 50, "min_expiration": 300, "max_expiration": 2_629_746}
+
+
+def _streaming_url(settings: Settings) -> str:
+    return settings.base_url.replace("https://", "wss://", 1).replace("http://", "ws://", 1)
+
+
+def instance_v2(settings: Settings, stats: InstanceStats) -> dict[str, Any]:
+    mode = settings.registrations
+    return {
+        "domain": settings.domain,
+        "title": settings.instance_title,
+        "version": version(),
+        "source_url": SOURCE_URL,
+        "description": settings.instance_description,
+        "usage": {"users": {"active_month": stats.active_month}},
+        "thumbnail": {"url": settings.url("/static/thumbnail.png")},
+        "icon": [{"src": settings.url("/static/avatar.png"), "size": "120x120"}],
+        "languages": ["en"],
+        "configuration": {
+            "urls": {"streaming": _streaming_url(settings), "status": None},
+            "vapid": {"public_key": ""},
+            "accounts": {"max_featured_tags": 10, "max_pinned_statuses": 5},
+            "statuses": _statuses(settings),
+            "media_attachments": _media(settings),
+            "polls": POLLS,
+            "translation": {"enabled": False},
+        },
+        "registrations": {
+            "enabled": mode in (RegistrationMode.OPEN, RegistrationMode.APPROVAL),
+            "approval_required": mode == RegistrationMode.APPROVAL,
+            "message": "Sign-ups need an invite code." if mode == RegistrationMode.INVITE else None,
+            "url": None,
+        },
+        "api_versions": MASTODON_API_VERSIONS,
+        "contact": {
+            "email": settings.contact_email,
+            "account": account(settings, stats.contact) if stats.contact else None,
+        },
+        "rules": rules(settings),
+        "pixie": {
+            "version": pixie.__version__,
+            "registrations": mode.value,
+            "generator": settings.generator,
+        },
+    }
+
+
+def instance_v1(settings: Settings, stats: InstanceStats) -> dict[str, Any]:
+    mode = settings.registrations
+    return {
+        "uri": settings.domain,
+        "title": settings.instance_title,
+        "short_description": settings.instance_description,
+        "description": settings.instance_description,
+        "email": settings.contact_email,
+        "version": version(),
+        "urls": {"streaming_api": _streaming_url(settings)},
+        "stats": {"user_count": stats.user_count, "status_count": stats.status_count, "domain_count": 0},
+        "thumbnail": settings.url("/static/thumbnail.png"),
+        "languages": ["en"],
+        "registrations": mode in (RegistrationMode.OPEN, RegistrationMode.APPROVAL),
+        "approval_required": mode == RegistrationMode.APPROVAL,
+        "invites_enabled": mode == RegistrationMode.INVITE,
+        "configuration": {
+            "accounts": {"max_featured_tags": 10},
+            "statuses": _statuses(settings),
+            "media_attachments": _media(settings),
+            "polls": POLLS,
+        },
+        "contact_account": account(settings, stats.contact) if stats.contact else None,
+        "rules": rules(settings),
+        "api_versions": MASTODON_API_VERSIONS,
+    }
+
+
+def nodeinfo(settings: Settings, stats: InstanceStats) -> dict[str, Any]:
+    return {
+        "version": "2.1",
+        "software": {
+            "name": "pixie",
+            "version": pixie.__version__,
+            "repository": SOURCE_URL,
+            "homepage": SOURCE_URL,
+        },
+        "protocols": ["activitypub"],
+        "services": {"outbound": [], "inbound": []},
+        "usage": {
+            "users": {
+                "total": stats.user_count,
+                "activeMonth": stats.active_month,
+                "activeHalfyear": stats.active_halfyear,
+            },
+            "localPosts": stats.status_count,
+        },
+        "openRegistrations": settings.registrations in (RegistrationMode.OPEN, RegistrationMode.APPROVAL),
+        "metadata": {"nodeName": settings.instance_title},
+    }

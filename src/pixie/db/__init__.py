@@ -1,0 +1,1 @@
+"""Engine and sessions, declarative base, ids, column types and migrations."""

@@ -1,0 +1,80 @@
+"""Run migrations and check that a database is at head."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from alembic import command
+from alembic.config import Config
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from sqlalchemy import text
+from sqlalchemy.engine import Connection
+
+from pixie.db.engine import Database
+
+MIGRATIONS_DIR = Path(__file__).parent / "migrations"
+# Any constant will do; every Pixie process that migrates takes the same one.
+ADVISORY_LOCK_KEY = 0x50495849  # "PIXI"
+
+
+class SchemaNotAtHead(RuntimeError):
+    pass
+
+
+def alembic_config(url: str = "") -> Config:
+    cfg = Config(str(MIGRATIONS_DIR / "alembic.ini"))
+    cfg.set_main_option("script_location", str(MIGRATIONS_DIR))
+    if url:
+        cfg.set_main_option("sqlalchemy.url", url)
+    return cfg
+
+
+def head_revision() -> str:
+    heads = ScriptDirectory.from_config(alembic_config()).get_heads()
+    if len(heads) != 1:
+        raise RuntimeError(f"the migration history has {len(heads)} heads; merge them")
+    return heads[0]
+
+
+def _current(connection: Connection) -> str | None:
+    return MigrationContext.configure(connection).get_current_revision()
+
+
+async def current_revision(db: Database) -> str | None:
+    async with db.read_engine.connect() as connection:
+        return await connection.run_sync(_current)
+
+
+async def upgrade(db: Database) -> tuple[str | None, str]:
+    """Bring the schema to head; on PostgreSQL under an advisory lock, so two starting processes
+    never migrate at once. Returns (revision before, revision after)."""
+
+    def _upgrade(connection: Connection) -> tuple[str | None, str]:
+        cfg = alembic_config()
+        cfg.attributes["connection"] = connection
+        before = _current(connection)
+        command.upgrade(cfg, "head")
+        return before, head_revision()
+
+    async with db.write_engine.connect() as connection:
+        if not db.is_sqlite:
+            await connection.execute(text("SELECT pg_advisory_lock(:k)"), {"k": ADVISORY_LOCK_KEY})
+            await connection.commit()
+        try:
+            result = await connection.run_sync(_upgrade)
+            await connection.commit()
+        finally:
+            if not db.is_sqlite:
+                await connection.execute(text("SELECT pg_advisory_unlock(:k)"), {"k": ADVISORY_LOCK_KEY})
+                await connection.commit()
+    return result
+
+
+async def check_at_head(db: Database) -> None:
+    current = await current_revision(db)
+    head = head_revision()
+    if current != head:
+        raise SchemaNotAtHead(
+            f"the database schema is at {current or 'nothing'}, not at {head}: run `pixie migrate`"
+        )

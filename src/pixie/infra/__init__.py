@@ -1,0 +1,1 @@
+"""Infrastructure behind interfaces: an embedded and a production implementation each."""

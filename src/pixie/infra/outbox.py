@@ -1,0 +1,339 @@
+"""Domain events: written to the outbox in the write's own transaction, dispatched after commit.
+
+Embedded defaults hand events to their handlers in-process. With Redis, a relay moves outbox rows
+onto a Redis Stream and every handler group reads it through its own consumer group, so each event
+is handled once per group across any number of processes, and retried until acknowledged.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import os
+import socket
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Any, ClassVar, Protocol
+
+import orjson
+import redis.asyncio as aioredis
+from pydantic import BaseModel, ConfigDict
+from redis.exceptions import ResponseError
+from sqlalchemy import select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from pixie.db.engine import Database
+from pixie.db.types import utcnow
+from pixie.models.system import OutboxEvent
+
+log = logging.getLogger("pixie.events")
+
+
+class DomainEvent(BaseModel):
+    """Base of every domain event; subclasses set ``type`` and register themselves."""
+
+    model_config = ConfigDict(frozen=True)
+    type: ClassVar[str]
+    _registry: ClassVar[dict[str, type[DomainEvent]]] = {}
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        if "type" in cls.__dict__:
+            DomainEvent._registry[cls.type] = cls
+
+    @classmethod
+    def parse(cls, type_: str, payload: dict[str, Any]) -> DomainEvent:
+        return DomainEvent._registry[type_].model_validate(payload)
+
+
+def record(session: AsyncSession, event: DomainEvent) -> None:
+    """Adds the event to the outbox as part of the session's transaction."""
+    session.add(OutboxEvent(type=event.type, payload=event.model_dump(mode="json")))
+    session.info["pixie_events"] = True
+
+
+@dataclass(frozen=True)
+class Delivery:
+    """An event as a handler receives it."""
+
+    id: int
+    event: DomainEvent
+
+
+Handler = Callable[[Delivery], Awaitable[None]]
+
+
+@dataclass(frozen=True)
+class Subscription:
+    group: str  # one handler group: a name that stays the same across releases
+    event_types: frozenset[str]
+    handler: Handler
+
+
+class Handlers:
+    def __init__(self) -> None:
+        self._subs: dict[str, Subscription] = {}
+
+    def add(self, group: str, event_types: list[type[DomainEvent]], handler: Handler) -> None:
+        if group in self._subs:
+            raise ValueError(f"handler group {group!r} is registered twice")
+        self._subs[group] = Subscription(group, frozenset(t.type for t in event_types), handler)
+
+    def __iter__(self) -> Any:
+        return iter(self._subs.values())
+
+
+class Dispatcher(Protocol):
+    async def start(self) -> None: ...
+    async def stop(self) -> None: ...
+    def kick(self) -> None: ...
+    async def drain(self) -> None: ...
+
+
+async def _pending(db: Database, limit: int) -> list[OutboxEvent]:
+    async with db.read() as session:
+        rows = await session.scalars(
+            select(OutboxEvent).where(OutboxEvent.dispatched_at.is_(None)).order_by(OutboxEvent.id).limit(limit)
+        )
+        return list(rows)
+
+
+class InProcessDispatcher:
+    """Embedded defaults: after each commit, this process runs the handlers itself.
+
+    An event stays pending until every handler has run it (so a crash re-runs it at the next
+    start); a failing handler is retried with backoff a few times and then logged.
+    """
+
+    RETRIES = 5
+
+    def __init__(self, db: Database, handlers: Handlers, *, poll_seconds: float = 5.0) -> None:
+        self._db = db
+        self._handlers = handlers
+        self._poll = poll_seconds
+        self._wake = asyncio.Event()
+        self._idle = asyncio.Event()
+        self._task: asyncio.Task[None] | None = None
+
+    async def start(self) -> None:
+        self._task = asyncio.create_task(self._run(), name="pixie-dispatch")
+        self.kick()
+
+    async def stop(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+            self._task = None
+
+    def kick(self) -> None:
+        self._idle.clear()
+        self._wake.set()
+
+    async def drain(self) -> None:
+        """Waits until every event committed so far has been handled (tests, shutdown)."""
+        self.kick()
+        await asyncio.wait_for(self._idle.wait(), timeout=30)
+
+    async def _run(self) -> None:
+        while True:
+            self._wake.clear()
+            try:
+                await self.dispatch_pending()
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                log.exception("event dispatch failed")
+            if not self._wake.is_set():
+                self._idle.set()
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._wake.wait(), timeout=self._poll)
+
+    async def dispatch_pending(self) -> None:
+        while rows := await _pending(self._db, 100):
+            for row in rows:
+                delivery = Delivery(row.id, DomainEvent.parse(row.type, row.payload))
+                for sub in self._handlers:
+                    if row.type in sub.event_types:
+                        await self._run_handler(sub, delivery)
+                async with self._db.write() as session:
+                    await session.execute(
+                        update(OutboxEvent).where(OutboxEvent.id == row.id).values(dispatched_at=utcnow())
+                    )
+
+    async def _run_handler(self, sub: Subscription, delivery: Delivery) -> None:
+        for attempt in range(self.RETRIES):
+            try:
+                await sub.handler(delivery)
+                return
+            except Exception:
+                log.exception(
+                    "event handler failed",
+                    extra={"group": sub.group, "event_id": delivery.id, "attempt": attempt + 1},
+                )
+                await asyncio.sleep(min(0.2 * 2**attempt, 5))
+
+
+class RedisStreamsDispatcher:
+    """Production: outbox -> Redis Stream -> one consumer group per handler group."""
+
+    STREAM = "pixie:events"
+    MAX_LEN = 100_000
+    # A message that a consumer took and did not acknowledge within this is handed out again
+    # (the consumer died, or its handler failed).
+    RETRY_IDLE_MS = 15_000
+    DONE_TTL_SECONDS = int(timedelta(days=2).total_seconds())
+
+    def __init__(
+        self,
+        db: Database,
+        handlers: Handlers,
+        client: aioredis.Redis,
+        *,
+        poll_seconds: float = 5.0,
+        retry_idle_ms: int | None = None,
+        stream: str | None = None,
+    ) -> None:
+        self._db = db
+        self._handlers = handlers
+        self._client = client
+        self._poll = poll_seconds
+        self._retry_idle_ms = retry_idle_ms or self.RETRY_IDLE_MS
+        self._stream = stream or self.STREAM
+        self._consumer = f"{socket.gethostname()}-{os.getpid()}-{id(self):x}"
+        self._wake = asyncio.Event()
+        self._tasks: list[asyncio.Task[None]] = []
+
+    async def start(self) -> None:
+        for sub in self._handlers:
+            with contextlib.suppress(ResponseError):  # BUSYGROUP: it exists already
+                await self._client.xgroup_create(self._stream, sub.group, id="0", mkstream=True)
+        self._tasks.append(asyncio.create_task(self._relay_loop(), name="pixie-relay"))
+        for sub in self._handlers:
+            self._tasks.append(asyncio.create_task(self._consume_loop(sub), name=f"pixie-consume-{sub.group}"))
+        self.kick()
+
+    async def stop(self) -> None:
+        for task in self._tasks:
+            task.cancel()
+        for task in self._tasks:
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+        self._tasks.clear()
+
+    def kick(self) -> None:
+        self._wake.set()
+
+    async def drain(self) -> None:
+        """Relays what is pending and waits until every group has acknowledged everything."""
+        await self.relay_pending()
+        for _ in range(600):
+            busy = False
+            for sub in self._handlers:
+                info = await self._client.xpending(self._stream, sub.group)
+                groups = {g["name"].decode(): g for g in await self._client.xinfo_groups(self._stream)}
+                lag = groups.get(sub.group, {}).get("lag") or 0
+                if info["pending"] or lag:
+                    busy = True
+            if not busy:
+                return
+            await asyncio.sleep(0.05)
+        raise TimeoutError("events were not acknowledged in time")
+
+    async def relay_pending(self) -> int:
+        """Moves committed outbox rows onto the stream; returns how many."""
+        moved = 0
+        while True:
+            async with self._db.write() as session:
+                query = (
+                    select(OutboxEvent)
+                    .where(OutboxEvent.dispatched_at.is_(None))
+                    .order_by(OutboxEvent.id)
+                    .limit(200)
+                )
+                if not self._db.is_sqlite:
+                    # Two relays never take the same rows.
+                    query = query.with_for_update(skip_locked=True)
+                rows = list(await session.scalars(query))
+                if not rows:
+                    return moved
+                async with self._client.pipeline(transaction=False) as pipe:
+                    for row in rows:
+                        pipe.xadd(
+                            self._stream,
+                            {"id": str(row.id), "type": row.type, "payload": orjson.dumps(row.payload)},
+                            maxlen=self.MAX_LEN,
+                            approximate=True,
+                        )
+                    await pipe.execute()
+                now = utcnow()
+                for row in rows:
+                    row.dispatched_at = now
+                moved += len(rows)
+
+    async def _relay_loop(self) -> None:
+        while True:
+            self._wake.clear()
+            try:
+                await self.relay_pending()
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                log.exception("outbox relay failed")
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._wake.wait(), timeout=self._poll)
+
+    async def _consume_loop(self, sub: Subscription) -> None:
+        while True:
+            try:
+                # First what others (or we) took and never acknowledged, then new messages.
+                _, claimed, _ = await self._client.xautoclaim(
+                    self._stream, sub.group, self._consumer, self._retry_idle_ms, "0-0", count=50
+                )
+                for message_id, fields in claimed:
+                    await self._handle(sub, message_id, fields)
+                batches = await self._client.xreadgroup(
+                    sub.group, self._consumer, {self._stream: ">"}, count=100, block=1000
+                )
+                for _stream, messages in batches or []:
+                    for message_id, fields in messages:
+                        await self._handle(sub, message_id, fields)
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                log.exception("event consumer failed", extra={"group": sub.group})
+                await asyncio.sleep(1)
+
+    async def _handle(self, sub: Subscription, message_id: bytes, fields: dict[bytes, bytes]) -> None:
+        type_ = fields[b"type"].decode()
+        if type_ not in sub.event_types:
+            await self._client.xack(self._stream, sub.group, message_id)
+            return
+        event_id = int(fields[b"id"])
+        # The relay may put one outbox row on the stream twice (it crashed between XADD and its
+        # commit): a per-group "done" marker makes the second copy a no-op, and a short claim
+        # keeps two consumers from running the copies at the same moment.
+        done_key = f"pixie:events:done:{sub.group}:{event_id}"
+        claim_key = f"pixie:events:claim:{sub.group}:{event_id}"
+        if await self._client.exists(done_key):
+            await self._client.xack(self._stream, sub.group, message_id)
+            return
+        if not await self._client.set(claim_key, self._consumer, nx=True, px=self._retry_idle_ms):
+            return  # another consumer is on it; if it dies, this copy comes back later
+        try:
+            event = DomainEvent.parse(type_, orjson.loads(fields[b"payload"]))
+            await sub.handler(Delivery(event_id, event))
+        except Exception:
+            log.exception(
+                "event handler failed; it will be retried",
+                extra={"group": sub.group, "event_id": event_id},
+            )
+            await self._client.delete(claim_key)
+            return  # not acknowledged: handed out again after the retry interval
+        async with self._client.pipeline(transaction=True) as pipe:
+            pipe.set(done_key, "1", ex=self.DONE_TTL_SECONDS)
+            pipe.delete(claim_key)
+            pipe.xack(self._stream, sub.group, message_id)
+            await pipe.execute()

@@ -1,0 +1,129 @@
+"""The running instance's backends, chosen by settings at start-up (never by `if` in business code)."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
+from typing import Any
+
+import redis.asyncio as aioredis
+from sqlalchemy import update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from pixie.config import Settings
+from pixie.db.engine import Database
+from pixie.db.ids import generator
+from pixie.infra.jobs import JobRunner, Scheduler
+from pixie.infra.mail import FileOutbox, Mailer, SmtpMailer
+from pixie.infra.outbox import Dispatcher, Handlers, InProcessDispatcher, RedisStreamsDispatcher
+from pixie.infra.pubsub import InProcessPubSub, PubSub, RedisPubSub
+from pixie.infra.ratelimit import RateLimiter
+from pixie.models.system import IdNode
+
+log = logging.getLogger("pixie.runtime")
+
+
+@dataclass
+class Runtime:
+    settings: Settings
+    db: Database
+    pubsub: PubSub
+    handlers: Handlers
+    dispatcher: Dispatcher
+    jobs: JobRunner
+    scheduler: Scheduler
+    mailer: Mailer
+    limiter: RateLimiter
+    redis: aioredis.Redis | None = None
+    background: bool = True  # run the dispatcher, job runner and scheduler in this process
+    _on_start: list[Callable[[], Awaitable[None]]] = field(default_factory=list)
+    started: bool = False
+
+    @asynccontextmanager
+    async def write(self) -> AsyncIterator[AsyncSession]:
+        """One write transaction; the events it recorded are dispatched once it has committed."""
+        async with self.db.write() as session:
+            yield session
+            has_events = bool(session.info.pop("pixie_events", False))
+        if has_events:
+            self.dispatcher.kick()
+
+    def on_start(self, hook: Callable[[], Awaitable[None]]) -> None:
+        self._on_start.append(hook)
+
+    async def start(self) -> None:
+        await take_id_node(self.db)
+        for hook in self._on_start:
+            await hook()
+        await self.pubsub.start()
+        if self.background:
+            await self.dispatcher.start()
+            await self.jobs.start()
+            await self.scheduler.start()
+        self.started = True
+
+    async def stop(self) -> None:
+        if self.background and self.started:
+            await self.scheduler.stop()
+            await self.jobs.stop()
+            await self.dispatcher.stop()
+        await self.pubsub.stop()
+        if self.redis is not None:
+            await self.redis.aclose()
+        await self.db.dispose()
+        self.started = False
+
+
+async def take_id_node(db: Database) -> int:
+    """Gives this process an id node number no other running process holds."""
+    async with db.write() as session:
+        value = await session.scalar(
+            update(IdNode).where(IdNode.id == 1).values(value=IdNode.value + 1).returning(IdNode.value)
+        )
+    node = int(value or 0)
+    generator().set_node(node)
+    return node
+
+
+def build_runtime(settings: Settings, *, background: bool = True, **db_options: Any) -> Runtime:
+    db = Database(settings.database_url, **db_options)
+    handlers = Handlers()
+    client: aioredis.Redis | None = None
+    pubsub: PubSub
+    dispatcher: Dispatcher
+    if settings.redis_url:
+        client = aioredis.Redis.from_url(settings.redis_url)
+        pubsub = RedisPubSub(client)
+        dispatcher = RedisStreamsDispatcher(db, handlers, client)
+        limiter = RateLimiter.redis(settings.redis_url)
+    else:
+        pubsub = InProcessPubSub()
+        dispatcher = InProcessDispatcher(db, handlers)
+        limiter = RateLimiter.memory()
+    mailer: Mailer
+    if settings.smtp_host:
+        mailer = SmtpMailer(
+            settings.smtp_host,
+            settings.smtp_port,
+            username=settings.smtp_username,
+            password=settings.smtp_password.get_secret_value() if settings.smtp_password else "",
+            start_tls=settings.smtp_starttls,
+            use_tls=settings.smtp_tls,
+        )
+    else:
+        mailer = FileOutbox(settings.mail_dir)
+    return Runtime(
+        settings=settings,
+        db=db,
+        pubsub=pubsub,
+        handlers=handlers,
+        dispatcher=dispatcher,
+        jobs=JobRunner(db),
+        scheduler=Scheduler(db),
+        mailer=mailer,
+        limiter=limiter,
+        redis=client,
+        background=background,
+    )

@@ -1,0 +1,22 @@
+"""ORM tables, one module per aggregate. Importing this package registers them all."""
+
+from pixie.models.accounts import Account, AiTrainingConsent, User
+from pixie.models.email_tokens import EmailToken
+from pixie.models.invites import Invite
+from pixie.models.oauth import AccessToken, Application, AuthorizationCode
+from pixie.models.system import IdNode, Job, Lock, OutboxEvent
+
+__all__ = [
+    "AccessToken",
+    "Account",
+    "AiTrainingConsent",
+    "Application",
+    "AuthorizationCode",
+    "EmailToken",
+    "IdNode",
+    "Invite",
+    "Job",
+    "Lock",
+    "OutboxEvent",
+    "User",
+]

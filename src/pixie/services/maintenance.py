@@ -1,0 +1,69 @@
+"""Periodic clean-up: expired codes and links, revoked tokens, old events and finished jobs."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+from sqlalchemy import delete
+
+from pixie.db.types import utcnow
+from pixie.infra import jobs
+from pixie.infra.jobs import JobContext
+from pixie.infra.runtime import Runtime
+from pixie.models.email_tokens import EmailToken
+from pixie.models.oauth import AccessToken, AuthorizationCode
+from pixie.models.system import Job, OutboxEvent
+
+CLEANUP = "maintenance.cleanup"
+CLEANUP_EVERY = timedelta(hours=1)
+REAP_EVERY = timedelta(seconds=30)
+KEEP_REVOKED_TOKENS = timedelta(days=30)
+KEEP_FINISHED_JOBS = timedelta(days=7)
+
+
+async def cleanup(rt: Runtime) -> dict[str, int]:
+    now = utcnow()
+    removed: dict[str, int] = {}
+    async with rt.write() as session:
+        statements: dict[str, Any] = {
+            "authorization_codes": delete(AuthorizationCode).where(
+                (AuthorizationCode.expires_at < now) | AuthorizationCode.used_at.is_not(None)
+            ),
+            "email_tokens": delete(EmailToken).where((EmailToken.expires_at < now) | EmailToken.used_at.is_not(None)),
+            "access_tokens": delete(AccessToken).where(
+                (AccessToken.revoked_at < now - KEEP_REVOKED_TOKENS)
+                | (AccessToken.expires_at < now - KEEP_REVOKED_TOKENS)
+            ),
+            "outbox_events": delete(OutboxEvent).where(
+                OutboxEvent.dispatched_at < now - timedelta(days=rt.settings.outbox_retention_days)
+            ),
+            "jobs": delete(Job).where(Job.state.in_(jobs.FINISHED), Job.finished_at < now - KEEP_FINISHED_JOBS),
+        }
+        for name, statement in statements.items():
+            result = await session.execute(statement)
+            removed[name] = int(result.rowcount or 0)  # type: ignore[attr-defined]
+    return removed
+
+
+async def enqueue_cleanup(rt: Runtime) -> int | None:
+    # One job per hour slot, however many schedulers (or restarts) ask for it.
+    slot = int(utcnow().timestamp() // CLEANUP_EVERY.total_seconds())
+    job_id = await jobs.enqueue(rt.db, CLEANUP, unique_key=f"{CLEANUP}:{slot}")
+    rt.jobs.kick()
+    return job_id
+
+
+def install(rt: Runtime) -> None:
+    async def run_cleanup(_: JobContext) -> dict[str, Any]:
+        return {"removed": await cleanup(rt)}
+
+    async def reap() -> None:
+        await jobs.reap(rt.db)
+
+    async def schedule_cleanup() -> None:
+        await enqueue_cleanup(rt)
+
+    rt.jobs.register(CLEANUP, run_cleanup)
+    rt.scheduler.add("jobs.reap", REAP_EVERY, reap)
+    rt.scheduler.add(CLEANUP, CLEANUP_EVERY, schedule_cleanup)

@@ -1,0 +1,437 @@
+"""OAuth 2 as Mastodon has it: applications, grants, tokens, revocation, and token look-up."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from urllib.parse import urlsplit
+
+from cachetools import TTLCache
+from sqlalchemy import select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from pixie.db.types import utcnow
+from pixie.errors import Forbidden, Invalid, PixieError, Unauthorized
+from pixie.infra.pubsub import RESET
+from pixie.infra.runtime import Runtime
+from pixie.models.accounts import Account, User
+from pixie.models.oauth import AccessToken, Application, AuthorizationCode
+from pixie.services import scopes as scope_rules
+from pixie.services.passwords import verify_password
+from pixie.services.tokens import digest, new_secret
+
+OOB = "urn:ietf:wg:oauth:2.0:oob"
+CODE_LIFETIME = timedelta(minutes=10)
+# Only tokens that come with a refresh token expire (apps opt in by registering the
+# refresh_token grant); the rest live until revoked, as Mastodon's do.
+REFRESHABLE_LIFETIME = timedelta(days=1)
+GRANT_TYPES = ("authorization_code", "password", "client_credentials", "refresh_token")
+AUTH_CHANNEL = "auth"
+
+
+class OAuthError(PixieError):
+    """An error of the token endpoint, in RFC 6749's shape (``error`` is the error code)."""
+
+    def __init__(self, code: str, description: str, *, status_code: int = 400) -> None:
+        super().__init__(code, description=description)
+        self.status_code = status_code
+
+
+def invalid_grant() -> OAuthError:
+    return OAuthError(
+        "invalid_grant",
+        "The provided authorization grant is invalid, expired, revoked, does not match the "
+        "redirection URI used in the authorization request, or was issued to another client.",
+    )
+
+
+def invalid_client() -> OAuthError:
+    return OAuthError(
+        "invalid_client",
+        "Client authentication failed due to unknown client, no client authentication "
+        "included, or unsupported authentication method.",
+        status_code=401,
+    )
+
+
+# --- applications -------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class CreatedApplication:
+    application: Application
+    client_secret: str  # shown once, at creation
+
+
+def _check_redirect_uris(text: str) -> list[str]:
+    uris = [u.strip() for u in text.replace(",", "\n").splitlines() if u.strip()]
+    if not uris:
+        raise Invalid("Validation failed: Redirect URI can't be blank")
+    for uri in uris:
+        if uri == OOB:
+            continue
+        parts = urlsplit(uri)
+        if not parts.scheme or parts.fragment or (parts.scheme in ("http", "https") and not parts.netloc):
+            raise Invalid(f"Validation failed: Redirect URI must be an absolute URI: {uri}")
+    return uris
+
+
+async def create_application(
+    rt: Runtime,
+    *,
+    name: str,
+    redirect_uris: str,
+    scopes: str | None,
+    website: str | None,
+    grant_types: list[str] | None = None,
+    owner_id: int | None = None,
+) -> CreatedApplication:
+    if not name.strip():
+        raise Invalid("Validation failed: Application name can't be blank")
+    if len(name) > 200:
+        raise Invalid("Validation failed: Application name is too long (maximum is 200 characters)")
+    uris = _check_redirect_uris(redirect_uris)
+    granted = scope_rules.parse(scopes)
+    if website and urlsplit(website).scheme not in ("http", "https"):
+        raise Invalid("Validation failed: Website must be an http(s) URL")
+    grants = grant_types or ["authorization_code", "password", "client_credentials"]
+    unknown = [g for g in grants if g not in GRANT_TYPES]
+    if unknown:
+        raise Invalid(f"Validation failed: unsupported grant type: {' '.join(unknown)}")
+    secret = new_secret()
+    app = Application(
+        grant_types=" ".join(dict.fromkeys(grants)),
+        name=name.strip(),
+        website=website or None,
+        redirect_uris="\n".join(uris),
+        scopes=scope_rules.render(granted),
+        client_id=new_secret(),
+        client_secret_hash=digest(secret),
+        owner_id=owner_id,
+    )
+    async with rt.write() as session:
+        session.add(app)
+    return CreatedApplication(app, secret)
+
+
+async def find_application(rt: Runtime, client_id: str) -> Application | None:
+    async with rt.db.read() as session:
+        return await session.scalar(select(Application).where(Application.client_id == client_id))
+
+
+async def get_application(rt: Runtime, application_id: int) -> Application | None:
+    async with rt.db.read() as session:
+        return await session.get(Application, application_id)
+
+
+def redirect_uri_allowed(app: Application, redirect_uri: str) -> bool:
+    return redirect_uri in app.redirect_uris.split("\n")
+
+
+async def authenticate_client(rt: Runtime, client_id: str | None, client_secret: str | None) -> Application:
+    if not client_id:
+        raise invalid_client()
+    app = await find_application(rt, client_id)
+    if app is None or client_secret is None or not hmac.compare_digest(app.client_secret_hash, digest(client_secret)):
+        raise invalid_client()
+    return app
+
+
+# --- tokens -------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class IssuedToken:
+    access_token: str
+    scopes: str
+    created_at: datetime
+    refresh_token: str | None = None
+    expires_in: int | None = None
+
+
+def issue_token(
+    session: AsyncSession,
+    *,
+    application_id: int,
+    account_id: int | None,
+    scopes: frozenset[str],
+    refreshable: bool = False,
+) -> IssuedToken:
+    """Adds a new token to the caller's transaction and returns its secrets."""
+    raw = new_secret()
+    refresh = new_secret() if refreshable else None
+    now = utcnow()
+    session.add(
+        AccessToken(
+            token_hash=digest(raw),
+            refresh_token_hash=digest(refresh) if refresh else None,
+            application_id=application_id,
+            account_id=account_id,
+            scopes=scope_rules.render(scopes),
+            created_at=now,
+            expires_at=now + REFRESHABLE_LIFETIME if refreshable else None,
+        )
+    )
+    return IssuedToken(
+        access_token=raw,
+        scopes=scope_rules.render(scopes),
+        created_at=now,
+        refresh_token=refresh,
+        expires_in=int(REFRESHABLE_LIFETIME.total_seconds()) if refreshable else None,
+    )
+
+
+def _requested_scopes(app: Application, requested: str | None) -> frozenset[str]:
+    allowed = frozenset(app.scopes.split())
+    wanted = scope_rules.parse(requested, default=app.scopes) if requested else allowed
+    if not scope_rules.subset(wanted, allowed):
+        raise OAuthError("invalid_scope", "The requested scope is invalid, unknown, or malformed.")
+    return wanted
+
+
+def _wants_refresh(app: Application) -> bool:
+    return "refresh_token" in app.grant_types.split()
+
+
+async def password_grant(
+    rt: Runtime, app: Application, *, email: str, password: str, scope: str | None
+) -> IssuedToken:
+    wanted = _requested_scopes(app, scope)
+    async with rt.db.read() as session:
+        row = (
+            await session.execute(
+                select(User, Account).join(Account, Account.id == User.account_id).where(User.email == email.strip().lower())
+            )
+        ).first()
+    user, account = (row[0], row[1]) if row else (None, None)
+    # Unknown e-mail and wrong password: the same answer after the same work.
+    if not await verify_password(user.password_hash if user else None, password) or user is None or account is None:
+        raise invalid_grant()
+    if account.suspended_at is not None:
+        raise Forbidden("Your login is currently disabled")
+    async with rt.write() as session:
+        await session.execute(update(User).where(User.id == user.id).values(last_sign_in_at=utcnow()))
+        return issue_token(session, application_id=app.id, account_id=account.id, scopes=wanted, refreshable=_wants_refresh(app))
+
+
+async def client_credentials_grant(rt: Runtime, app: Application, *, scope: str | None) -> IssuedToken:
+    wanted = _requested_scopes(app, scope)
+    async with rt.write() as session:
+        return issue_token(session, application_id=app.id, account_id=None, scopes=wanted)
+
+
+def _pkce_matches(challenge: str, method: str | None, verifier: str) -> bool:
+    if method == "S256":
+        computed = base64.urlsafe_b64encode(hashlib.sha256(verifier.encode()).digest()).rstrip(b"=").decode()
+        return hmac.compare_digest(computed, challenge)
+    return False
+
+
+async def create_authorization_code(
+    rt: Runtime,
+    app: Application,
+    *,
+    account_id: int,
+    redirect_uri: str,
+    scopes: frozenset[str],
+    code_challenge: str | None,
+    code_challenge_method: str | None,
+) -> str:
+    code = new_secret()
+    async with rt.write() as session:
+        session.add(
+            AuthorizationCode(
+                code_hash=digest(code),
+                application_id=app.id,
+                account_id=account_id,
+                redirect_uri=redirect_uri,
+                scopes=scope_rules.render(scopes),
+                code_challenge=code_challenge,
+                code_challenge_method=code_challenge_method,
+                expires_at=utcnow() + CODE_LIFETIME,
+            )
+        )
+    return code
+
+
+async def authorization_code_grant(
+    rt: Runtime,
+    app: Application,
+    *,
+    code: str,
+    redirect_uri: str | None,
+    code_verifier: str | None,
+) -> IssuedToken:
+    now = utcnow()
+    async with rt.write() as session:
+        grant = await session.scalar(select(AuthorizationCode).where(AuthorizationCode.code_hash == digest(code)))
+        if grant is None or grant.application_id != app.id or grant.used_at is not None or grant.expires_at < now:
+            raise invalid_grant()
+        if redirect_uri is not None and redirect_uri != grant.redirect_uri:
+            raise invalid_grant()
+        if grant.code_challenge is not None:
+            if not code_verifier or not _pkce_matches(grant.code_challenge, grant.code_challenge_method, code_verifier):
+                raise invalid_grant()
+        # Used at most once, even by two requests racing with the same code.
+        used = await session.execute(
+            update(AuthorizationCode)
+            .where(AuthorizationCode.id == grant.id, AuthorizationCode.used_at.is_(None))
+            .values(used_at=now)
+        )
+        if not used.rowcount:  # type: ignore[attr-defined]
+            raise invalid_grant()
+        return issue_token(
+            session,
+            application_id=app.id,
+            account_id=grant.account_id,
+            scopes=frozenset(grant.scopes.split()),
+            refreshable=_wants_refresh(app),
+        )
+
+
+async def refresh_token_grant(rt: Runtime, app: Application, *, refresh_token: str) -> IssuedToken:
+    now = utcnow()
+    async with rt.write() as session:
+        old = await session.scalar(select(AccessToken).where(AccessToken.refresh_token_hash == digest(refresh_token)))
+        if old is None or old.application_id != app.id or old.revoked_at is not None:
+            raise invalid_grant()
+        revoked = await session.execute(
+            update(AccessToken).where(AccessToken.id == old.id, AccessToken.revoked_at.is_(None)).values(revoked_at=now)
+        )
+        if not revoked.rowcount:  # type: ignore[attr-defined]
+            raise invalid_grant()
+        issued = issue_token(
+            session,
+            application_id=app.id,
+            account_id=old.account_id,
+            scopes=frozenset(old.scopes.split()),
+            refreshable=True,
+        )
+    await rt.pubsub.publish(AUTH_CHANNEL, "t:" + old.token_hash)
+    return issued
+
+
+async def revoke_token(rt: Runtime, app: Application, token: str) -> None:
+    """Revokes an access or refresh token of this app; unknown tokens are ignored (RFC 7009)."""
+    hashed = digest(token)
+    async with rt.write() as session:
+        found = await session.scalar(
+            select(AccessToken).where(
+                (AccessToken.token_hash == hashed) | (AccessToken.refresh_token_hash == hashed),
+                AccessToken.application_id == app.id,
+            )
+        )
+        if found is None or found.revoked_at is not None:
+            return
+        found.revoked_at = utcnow()
+        token_hash = found.token_hash
+    await rt.pubsub.publish(AUTH_CHANNEL, "t:" + token_hash)
+
+
+async def revoke_all_for_account(session: AsyncSession, account_id: int) -> None:
+    await session.execute(
+        update(AccessToken)
+        .where(AccessToken.account_id == account_id, AccessToken.revoked_at.is_(None))
+        .values(revoked_at=utcnow())
+    )
+
+
+# --- who is calling -----------------------------------------------------------------------
+
+ACTIVE, SUSPENDED, UNCONFIRMED, PENDING = "active", "suspended", "unconfirmed", "pending"
+
+
+@dataclass(frozen=True)
+class Principal:
+    """What a bearer token stands for, as every entry point sees it."""
+
+    token_id: int
+    token_hash: str
+    application_id: int
+    account_id: int | None
+    scopes: frozenset[str]
+    state: str  # active, suspended, unconfirmed, pending (app-only tokens are active)
+    admin: bool
+    expires_at: datetime | None
+
+    def allows(self, scope: str) -> bool:
+        return scope_rules.covers(self.scopes, scope)
+
+
+class TokenCache:
+    """Recently used tokens of this process, dropped at once when pub/sub says they changed."""
+
+    def __init__(self, ttl_seconds: float, maxsize: int = 20_000) -> None:
+        self._cache: TTLCache[str, Principal] = TTLCache(maxsize=maxsize, ttl=ttl_seconds)
+
+    def get(self, token_hash: str) -> Principal | None:
+        return self._cache.get(token_hash)
+
+    def put(self, principal: Principal) -> None:
+        self._cache[principal.token_hash] = principal
+
+    async def on_message(self, message: str) -> None:
+        if message == RESET:
+            self._cache.clear()
+        elif message.startswith("t:"):
+            self._cache.pop(message[2:], None)
+        elif message.startswith("a:"):
+            account_id = int(message[2:])
+            for key, principal in list(self._cache.items()):
+                if principal.account_id == account_id:
+                    self._cache.pop(key, None)
+
+
+def install_token_cache(rt: Runtime) -> TokenCache:
+    cache = TokenCache(rt.settings.token_cache_seconds)
+    rt.pubsub.subscribe(AUTH_CHANNEL, cache.on_message)
+    return cache
+
+
+async def account_changed(rt: Runtime, account_id: int) -> None:
+    """Every process drops what it cached about this account's tokens."""
+    await rt.pubsub.publish(AUTH_CHANNEL, f"a:{account_id}")
+
+
+async def authenticate(rt: Runtime, cache: TokenCache, raw_token: str) -> Principal:
+    """The principal behind a bearer token: one indexed query, cached; 401 when it is not valid."""
+    token_hash = digest(raw_token)
+    principal = cache.get(token_hash)
+    if principal is None:
+        async with rt.db.read() as session:
+            row = (
+                await session.execute(
+                    select(AccessToken, Account.suspended_at, User.confirmed_at, User.approved, User.admin)
+                    .outerjoin(Account, Account.id == AccessToken.account_id)
+                    .outerjoin(User, User.account_id == AccessToken.account_id)
+                    .where(AccessToken.token_hash == token_hash, AccessToken.revoked_at.is_(None))
+                )
+            ).first()
+        if row is None:
+            raise Unauthorized("The access token is invalid")
+        token, suspended_at, confirmed_at, approved, admin = row
+        state = ACTIVE
+        if token.account_id is not None:
+            if suspended_at is not None:
+                state = SUSPENDED
+            elif not approved:
+                state = PENDING
+            elif confirmed_at is None and rt.settings.require_email_confirmation:
+                state = UNCONFIRMED
+        principal = Principal(
+            token_id=token.id,
+            token_hash=token_hash,
+            application_id=token.application_id,
+            account_id=token.account_id,
+            scopes=frozenset(token.scopes.split()),
+            state=state,
+            admin=bool(admin),
+            expires_at=token.expires_at,
+        )
+        cache.put(principal)
+    if principal.expires_at is not None and principal.expires_at < utcnow():
+        raise Unauthorized("The access token expired")
+    return principal

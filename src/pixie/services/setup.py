@@ -1,0 +1,13 @@
+"""Wires the services' event handlers, jobs, periodic tasks and caches into a runtime."""
+
+from __future__ import annotations
+
+from pixie.infra.runtime import Runtime
+from pixie.services import mail, maintenance
+from pixie.services.oauth import TokenCache, install_token_cache
+
+
+def install(rt: Runtime) -> TokenCache:
+    mail.install(rt)
+    maintenance.install(rt)
+    return install_token_cache(rt)

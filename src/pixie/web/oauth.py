@@ -1,0 +1,123 @@
+"""The OAuth login + consent page: plain HTML, works without JavaScript, never framed."""
+
+from __future__ import annotations
+
+from typing import Any
+from urllib.parse import urlencode
+
+from fastapi import APIRouter, Depends, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from sqlalchemy import select
+
+from pixie.api.deps import Auth, Caller, runtime
+from pixie.errors import PixieError
+from pixie.infra.runtime import Runtime
+from pixie.models.accounts import Account, User
+from pixie.services import oauth, scopes
+from pixie.services.passwords import verify_password
+from pixie.web.pages import SECURITY_HEADERS, csrf_ok, render
+
+router = APIRouter(tags=["oauth"])
+HTML = {200: {"content": {"text/html": {}}, "description": "An HTML page"}}
+
+
+def _fail(rt: Runtime, request: Request, message: str, status_code: int = 400) -> HTMLResponse:
+    return render(rt, request, "message.html", status_code=status_code, title="Authorization failed", error=message)
+
+
+async def _validate(rt: Runtime, p: dict[str, str]) -> tuple[Any, frozenset[str]] | str:
+    """The app and scopes of an authorization request, or what is wrong with it."""
+    if p.get("response_type", "code") != "code":
+        return "Only the authorization code flow (response_type=code) is supported."
+    app = await oauth.find_application(rt, p.get("client_id", ""))
+    if app is None:
+        return "The application is unknown (client_id)."
+    if not oauth.redirect_uri_allowed(app, p.get("redirect_uri", "")):
+        return "The redirect URI is not one the application registered."
+    method = p.get("code_challenge_method") or ("S256" if p.get("code_challenge") else "")
+    if p.get("code_challenge") and method != "S256":
+        return "Only the S256 code challenge method is supported."
+    try:
+        wanted = scopes.parse(p.get("scope") or app.scopes)
+    except PixieError as exc:
+        return exc.description or exc.message
+    if not scopes.subset(wanted, frozenset(app.scopes.split())):
+        return "The application asked for scopes it did not register."
+    return app, wanted
+
+
+def _context(app: Any, wanted: frozenset[str], p: dict[str, str]) -> dict[str, Any]:
+    return {
+        "title": f"Authorize {app.name}",
+        "app_name": app.name,
+        "website": app.website if (app.website or "").startswith(("https://", "http://")) else None,
+        "scopes": sorted(wanted),
+        "scope_text": scopes.render(wanted),
+        "client_id": app.client_id,
+        "redirect_uri": p.get("redirect_uri", ""),
+        "state": p.get("state", ""),
+        "code_challenge": p.get("code_challenge", ""),
+        "code_challenge_method": p.get("code_challenge_method") or ("S256" if p.get("code_challenge") else ""),
+        "email": p.get("email", ""),
+    }
+
+
+def _redirect(redirect_uri: str, **query: str) -> Response:
+    separator = "&" if "?" in redirect_uri else "?"
+    target = redirect_uri + separator + urlencode({k: v for k, v in query.items() if v})
+    return RedirectResponse(target, status_code=302, headers=SECURITY_HEADERS)
+
+
+@router.get("/oauth/authorize", response_class=HTMLResponse, responses=HTML, summary="Login and consent page")
+async def authorize_page(
+    request: Request, _: Caller = Depends(Auth.public()), rt: Runtime = Depends(runtime)
+) -> Response:
+    p = dict(request.query_params)
+    checked = await _validate(rt, p)
+    if isinstance(checked, str):
+        return _fail(rt, request, checked)
+    app, wanted = checked
+    return render(rt, request, "authorize.html", **_context(app, wanted, p))
+
+
+@router.post("/oauth/authorize", response_class=HTMLResponse, responses=HTML, summary="Submit the consent form")
+async def authorize_submit(
+    request: Request, _: Caller = Depends(Auth.public()), rt: Runtime = Depends(runtime)
+) -> Response:
+    try:
+        form = await request.form()
+    except Exception:
+        return _fail(rt, request, "The form could not be read.")
+    p = {k: v for k, v in form.items() if isinstance(v, str)}
+    checked = await _validate(rt, p)
+    if isinstance(checked, str):
+        return _fail(rt, request, checked)
+    app, wanted = checked
+    if not csrf_ok(rt, request, p.get("csrf_token")):
+        return _fail(rt, request, "The form expired or came from elsewhere. Go back and try again.", 403)
+    redirect_uri = p["redirect_uri"]
+    if p.get("decision") == "deny":
+        if redirect_uri == oauth.OOB:
+            return render(rt, request, "message.html", title="Authorization denied", message="You denied the request.")
+        return _redirect(redirect_uri, error="access_denied", error_description="The resource owner denied the request.", state=p.get("state", ""))
+    email = p.get("email", "").strip().lower()
+    async with rt.db.read() as session:
+        row = (await session.execute(select(User, Account).join(Account, Account.id == User.account_id).where(User.email == email))).first()
+    user, account = (row[0], row[1]) if row else (None, None)
+    # The same answer after the same work, whether the e-mail is unknown or the password wrong.
+    if not await verify_password(user.password_hash if user else None, p.get("password", "")) or account is None:
+        return render(rt, request, "authorize.html", status_code=401, error="Invalid e-mail or password.", **_context(app, wanted, p))
+    if account.suspended_at is not None:
+        return render(rt, request, "authorize.html", status_code=403, error="Your login is currently disabled.", **_context(app, wanted, p))
+    code = await oauth.create_authorization_code(
+        rt,
+        app,
+        account_id=account.id,
+        redirect_uri=redirect_uri,
+        scopes=wanted,
+        code_challenge=p.get("code_challenge") or None,
+        code_challenge_method=p.get("code_challenge_method") or None,
+    )
+    if redirect_uri == oauth.OOB:
+        return render(rt, request, "message.html", title="Authorization code", code=code)
+    return _redirect(redirect_uri, code=code, state=p.get("state", ""))

@@ -1,0 +1,222 @@
+"""Fixtures: a fresh database per test (SQLite, and PostgreSQL + Redis where they are up), an
+ASGI client on a running app, and factories for apps, accounts and tokens."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import shutil
+import socket
+import uuid
+from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from sqlalchemy import text
+
+from pixie.app import create_app
+from pixie.config import Settings
+from pixie.db.engine import Database
+from pixie.db.migrate import upgrade
+from pixie.infra.runtime import Runtime, build_runtime
+
+IN_CI = os.environ.get("CI") == "true"
+PG_URL = os.environ.get("PIXIE_TEST_DATABASE_URL", "postgresql+asyncpg://root@127.0.0.1:5432/test")
+REDIS_URL = os.environ.get("PIXIE_TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
+PASSWORD = "correct horse battery"
+
+
+def _reachable(port: int) -> bool:
+    try:
+        with socket.create_connection(("127.0.0.1", port), timeout=0.5):
+            return True
+    except OSError:
+        return False
+
+
+def require_service(name: str, port: int) -> None:
+    """Skips a test that needs a service that is down; under CI=true that is a failure instead."""
+    if _reachable(port):
+        return
+    message = f"{name} is not running on 127.0.0.1:{port}"
+    if IN_CI:
+        pytest.fail(message + " (CI must run these tests: `make test` starts it)")
+    pytest.skip(message)
+
+
+# --- databases: migrated once per session, emptied per test --------------------------------
+
+
+@pytest.fixture(scope="session")
+def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    path = tmp_path_factory.mktemp("template") / "pixie.sqlite3"
+
+    async def migrate() -> None:
+        db = Database(f"sqlite+aiosqlite:///{path}")
+        await upgrade(db)
+        await db.dispose()
+
+    asyncio.run(migrate())
+    return path
+
+
+@pytest.fixture(scope="session")
+def pg_schema() -> Iterator[str]:
+    require_service("PostgreSQL", 5432)
+    schema = f"pixie_test_{uuid.uuid4().hex[:10]}"
+
+    async def create() -> None:
+        db = Database(PG_URL)
+        async with db.write_engine.begin() as conn:
+            await conn.execute(text(f'CREATE SCHEMA "{schema}"'))
+        await db.dispose()
+        db = Database(PG_URL, schema=schema)
+        await upgrade(db)
+        await db.dispose()
+
+    async def drop() -> None:
+        db = Database(PG_URL)
+        async with db.write_engine.begin() as conn:
+            await conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
+        await db.dispose()
+
+    asyncio.run(create())
+    yield schema
+    asyncio.run(drop())
+
+
+async def _truncate(db: Database) -> None:
+    async with db.write_engine.begin() as conn:
+        tables = (
+            await conn.execute(
+                text("SELECT tablename FROM pg_tables WHERE schemaname = current_schema() AND tablename NOT IN ('alembic_version', 'id_nodes')")
+            )
+        ).scalars().all()
+        if tables:
+            await conn.execute(text("TRUNCATE " + ", ".join(f'"{t}"' for t in tables) + " CASCADE"))
+
+
+@dataclass
+class Backend:
+    name: str
+    settings_overrides: dict[str, Any]
+    schema: str | None = None
+
+
+@pytest.fixture(params=["embedded", "production"])
+def backend(request: pytest.FixtureRequest, tmp_path: Path, sqlite_template: Path) -> Iterator[Backend]:
+    """Every service and API test runs twice: SQLite in-process, and PostgreSQL + Redis."""
+    if request.param == "embedded":
+        db_path = tmp_path / "pixie.sqlite3"
+        shutil.copy(sqlite_template, db_path)
+        yield Backend("embedded", {"database_url": f"sqlite+aiosqlite:///{db_path}"})
+        return
+    require_service("Redis", 6379)
+    schema = request.getfixturevalue("pg_schema")
+    yield Backend("production", {"database_url": PG_URL, "redis_url": REDIS_URL}, schema=schema)
+
+
+async def _reset_production(backend: Backend) -> None:
+    import redis.asyncio as aioredis
+
+    db = Database(PG_URL, schema=backend.schema)
+    await _truncate(db)
+    await db.dispose()
+    client = aioredis.Redis.from_url(REDIS_URL)
+    await client.flushdb()
+    await client.aclose()
+
+
+def make_settings(tmp_path: Path, backend: Backend, **overrides: Any) -> Settings:
+    values: dict[str, Any] = {
+        "data_dir": tmp_path / "var",
+        "base_url": "https://pixie.test",
+        "secret_key": "test-secret-key",
+        **backend.settings_overrides,
+        **overrides,
+    }
+    return Settings(_env_file=None, **values)  # type: ignore[call-arg]
+
+
+# --- a running app --------------------------------------------------------------------------
+
+
+@dataclass
+class Instance:
+    """A running Pixie app with an HTTP client and factories, as a test sees it."""
+
+    rt: Runtime
+    client: httpx.AsyncClient
+    settings: Settings
+    backend: Backend
+    tmp_path: Path
+
+    async def app_credentials(self, scopes: str = "read write follow push", redirect_uris: str = "urn:ietf:wg:oauth:2.0:oob", **extra: Any) -> dict[str, Any]:
+        r = await self.client.post("/api/v1/apps", data={"client_name": "Test client", "scopes": scopes, "redirect_uris": redirect_uris, **extra})
+        assert r.status_code == 200, r.text
+        return dict(r.json())
+
+    async def user(self, username: str = "alice", *, admin: bool = False, scopes: str = "read write follow") -> tuple[int, str]:
+        """An account made by the operator, and a password-grant token for it."""
+        from pixie.services import accounts
+
+        account = await accounts.create_user(self.rt, username=username, email=f"{username}@example.com", password=PASSWORD, admin=admin)
+        app = await self.app_credentials()
+        r = await self.client.post(
+            "/oauth/token",
+            data={"grant_type": "password", "client_id": app["client_id"], "client_secret": app["client_secret"], "username": f"{username}@example.com", "password": PASSWORD, "scope": scopes},
+        )
+        assert r.status_code == 200, r.text
+        return account.id, str(r.json()["access_token"])
+
+    async def app_token(self, app: dict[str, Any], scopes: str = "read write") -> str:
+        r = await self.client.post(
+            "/oauth/token",
+            data={"grant_type": "client_credentials", "client_id": app["client_id"], "client_secret": app["client_secret"], "scope": scopes},
+        )
+        assert r.status_code == 200, r.text
+        return str(r.json()["access_token"])
+
+    async def invite(self, **kwargs: Any) -> str:
+        from pixie.services import invites
+
+        return (await invites.create_invite(self.rt, **kwargs)).code
+
+
+@asynccontextmanager
+async def running(tmp_path: Path, backend: Backend, **overrides: Any) -> AsyncIterator[Instance]:
+    if backend.name == "production":
+        await _reset_production(backend)
+    settings = make_settings(tmp_path, backend, **overrides)
+    db_options = {"schema": backend.schema} if backend.schema else {}
+    rt = build_runtime(settings, **db_options)
+    app = create_app(settings, runtime=rt)
+    async with app.router.lifespan_context(app):
+        transport = httpx.ASGITransport(app=app, client=("127.0.0.1", 50000))
+        async with httpx.AsyncClient(transport=transport, base_url="https://pixie.test") as client:
+            yield Instance(rt, client, settings, backend, tmp_path)
+
+
+@pytest.fixture
+def start(tmp_path: Path, backend: Backend) -> Any:
+    """``async with start(registrations="open") as px:`` for a test that needs other settings."""
+
+    def _start(**overrides: Any) -> Any:
+        return running(tmp_path, backend, **overrides)
+
+    return _start
+
+
+@pytest.fixture
+async def px(tmp_path: Path, backend: Backend) -> AsyncIterator[Instance]:
+    """A running instance on default settings (invite-only, rate limits on)."""
+    async with running(tmp_path, backend) as instance:
+        yield instance
+
+
+def bearer(token: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {token}"}
