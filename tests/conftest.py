@@ -92,10 +92,17 @@ def pg_schema() -> Iterator[str]:
 async def _truncate(db: Database) -> None:
     async with db.write_engine.begin() as conn:
         tables = (
-            await conn.execute(
-                text("SELECT tablename FROM pg_tables WHERE schemaname = current_schema() AND tablename NOT IN ('alembic_version', 'id_nodes')")
+            (
+                await conn.execute(
+                    text(
+                        "SELECT tablename FROM pg_tables WHERE schemaname = current_schema()"
+                        " AND tablename NOT IN ('alembic_version', 'id_nodes')"
+                    )
+                )
             )
-        ).scalars().all()
+            .scalars()
+            .all()
+        )
         if tables:
             await conn.execute(text("TRUNCATE " + ", ".join(f'"{t}"' for t in tables) + " CASCADE"))
 
@@ -155,20 +162,39 @@ class Instance:
     backend: Backend
     tmp_path: Path
 
-    async def app_credentials(self, scopes: str = "read write follow push", redirect_uris: str = "urn:ietf:wg:oauth:2.0:oob", **extra: Any) -> dict[str, Any]:
-        r = await self.client.post("/api/v1/apps", data={"client_name": "Test client", "scopes": scopes, "redirect_uris": redirect_uris, **extra})
+    async def app_credentials(
+        self,
+        scopes: str = "read write follow push",
+        redirect_uris: str = "urn:ietf:wg:oauth:2.0:oob",
+        **extra: Any,
+    ) -> dict[str, Any]:
+        r = await self.client.post(
+            "/api/v1/apps",
+            data={"client_name": "Test client", "scopes": scopes, "redirect_uris": redirect_uris, **extra},
+        )
         assert r.status_code == 200, r.text
         return dict(r.json())
 
-    async def user(self, username: str = "alice", *, admin: bool = False, scopes: str = "read write follow") -> tuple[int, str]:
+    async def user(
+        self, username: str = "alice", *, admin: bool = False, scopes: str = "read write follow"
+    ) -> tuple[int, str]:
         """An account made by the operator, and a password-grant token for it."""
         from pixie.services import accounts
 
-        account = await accounts.create_user(self.rt, username=username, email=f"{username}@example.com", password=PASSWORD, admin=admin)
+        account = await accounts.create_user(
+            self.rt, username=username, email=f"{username}@example.com", password=PASSWORD, admin=admin
+        )
         app = await self.app_credentials()
         r = await self.client.post(
             "/oauth/token",
-            data={"grant_type": "password", "client_id": app["client_id"], "client_secret": app["client_secret"], "username": f"{username}@example.com", "password": PASSWORD, "scope": scopes},
+            data={
+                "grant_type": "password",
+                "client_id": app["client_id"],
+                "client_secret": app["client_secret"],
+                "username": f"{username}@example.com",
+                "password": PASSWORD,
+                "scope": scopes,
+            },
         )
         assert r.status_code == 200, r.text
         return account.id, str(r.json()["access_token"])
@@ -176,7 +202,12 @@ class Instance:
     async def app_token(self, app: dict[str, Any], scopes: str = "read write") -> str:
         r = await self.client.post(
             "/oauth/token",
-            data={"grant_type": "client_credentials", "client_id": app["client_id"], "client_secret": app["client_secret"], "scope": scopes},
+            data={
+                "grant_type": "client_credentials",
+                "client_id": app["client_id"],
+                "client_secret": app["client_secret"],
+                "scope": scopes,
+            },
         )
         assert r.status_code == 200, r.text
         return str(r.json()["access_token"])

@@ -31,7 +31,9 @@ from pixie.web.oauth import router as oauth_pages_router
 STATIC_DIR = Path(__file__).parent / "web" / "static"
 
 
-def create_app(settings: Settings | None = None, *, runtime: Runtime | None = None, check_schema: bool = True) -> FastAPI:
+def create_app(
+    settings: Settings | None = None, *, runtime: Runtime | None = None, check_schema: bool = True
+) -> FastAPI:
     settings = settings or Settings()
     settings.ensure_secret_key()
     rt = runtime or build_runtime(settings)
@@ -75,14 +77,18 @@ def create_app(settings: Settings | None = None, *, runtime: Runtime | None = No
     # Outermost last: request id -> trailing slash -> CORS -> body limit -> rate limits -> routes.
     if settings.rate_limits:
         app.add_middleware(RateLimits, runtime=rt, limiter=rt.limiter)
-    app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes, max_non_upload_bytes=settings.max_json_body_bytes)
+    app.add_middleware(
+        BodyLimit, max_bytes=settings.max_body_bytes, max_non_upload_bytes=settings.max_json_body_bytes
+    )
     app.add_middleware(ApiCors)
     app.add_middleware(TrailingSlash)
     app.add_middleware(RequestContext)
 
     def openapi() -> dict[str, Any]:
         if app.openapi_schema is None:
-            schema = get_openapi(title=app.title, version=app.version, description=app.description, routes=app.routes)
+            schema = get_openapi(
+                title=app.title, version=app.version, description=app.description, routes=app.routes
+            )
             components = schema.setdefault("components", {}).setdefault("schemas", {})
             for name, model in REQUEST_MODELS.items():
                 model_schema = model.model_json_schema(ref_template="#/components/schemas/{model}")

@@ -100,7 +100,10 @@ def _migrate(settings: Settings, *, quiet: bool = False) -> None:
 
     before, after = asyncio.run(main())
     if not quiet or before != after:
-        click.echo(f"schema at {after}" + (f" (was {before or 'empty'})" if before != after else ", nothing to do"), err=quiet)
+        click.echo(
+            f"schema at {after}" + (f" (was {before or 'empty'})" if before != after else ", nothing to do"),
+            err=quiet,
+        )
 
 
 @main.command()
@@ -128,13 +131,23 @@ def create_user(username: str, email: str, admin: bool) -> None:
 
     settings = _settings()
     password = _read_password()
-    account = _run(settings, lambda rt: accounts.create_user(rt, username=username, email=email, password=password, admin=admin))
+    account = _run(
+        settings,
+        lambda rt: accounts.create_user(rt, username=username, email=email, password=password, admin=admin),
+    )
     click.echo(str(account.id))
 
 
 @main.command()
-@click.option("--max-uses", type=click.IntRange(min=1), default=None, help="How many sign-ups it allows (unlimited when unset).")
-@click.option("--expires-in", default=None, help="How long it stays valid, e.g. 30m, 12h, 7d, 2w (forever when unset).")
+@click.option(
+    "--max-uses",
+    type=click.IntRange(min=1),
+    default=None,
+    help="How many sign-ups it allows (unlimited when unset).",
+)
+@click.option(
+    "--expires-in", default=None, help="How long it stays valid, e.g. 30m, 12h, 7d, 2w (forever when unset)."
+)
 def invite(max_uses: int | None, expires_in: str | None) -> None:
     """Make an invite code; prints the code alone."""
     from pixie.services import invites

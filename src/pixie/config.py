@@ -8,12 +8,11 @@ from __future__ import annotations
 import secrets
 from enum import StrEnum
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any
 from urllib.parse import urlsplit
 
 from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
-from typing_extensions import Annotated
 
 
 class RegistrationMode(StrEnum):
@@ -28,45 +27,110 @@ class Settings(BaseSettings):
         env_prefix="PIXIE_", env_file=".env", extra="ignore", validate_default=True
     )
 
-    base_url: str = Field("http://127.0.0.1:8000", description="Public URL every absolute link is built from.")
-    domain: str = Field("", description="The instance's domain (acct name@domain); host of the base URL when unset.")
-    data_dir: Path = Field(Path("./var"), description="SQLite file, local media, mail outbox, generated keys.")
-    secret_key: SecretStr | None = Field(None, description="Signs sessions and CSRF tokens; made on first run in the data dir when unset.")
-    database_url: str = Field("", description="SQLAlchemy URL; SQLite in the data dir when unset, postgresql+asyncpg://... in production.")
-    redis_url: str = Field("", description="When set, event dispatch, live pub/sub, caches and rate limits move to Redis.")
-    registrations: RegistrationMode = Field(RegistrationMode.INVITE, description="open, invite, approval or closed.")
+    base_url: str = Field(
+        "http://127.0.0.1:8000", description="Public URL every absolute link is built from."
+    )
+    domain: str = Field(
+        "", description="The instance's domain (acct name@domain); host of the base URL when unset."
+    )
+    data_dir: Path = Field(
+        Path("./var"), description="SQLite file, local media, mail outbox, generated keys."
+    )
+    secret_key: SecretStr | None = Field(
+        None, description="Signs sessions and CSRF tokens; made on first run in the data dir when unset."
+    )
+    database_url: str = Field(
+        "",
+        description=(
+            "SQLAlchemy URL; SQLite in the data dir when unset, postgresql+asyncpg://... in production."
+        ),
+    )
+    redis_url: str = Field(
+        "", description="When set, event dispatch, live pub/sub, caches and rate limits move to Redis."
+    )
+    registrations: RegistrationMode = Field(
+        RegistrationMode.INVITE, description="open, invite, approval or closed."
+    )
     rate_limits: bool = Field(True, description="false turns every rate limit off.")
-    trusted_proxies: Annotated[list[str], NoDecode] = Field(default_factory=list, description="Comma-separated addresses or networks whose X-Forwarded-For is believed.")
+    trusted_proxies: Annotated[list[str], NoDecode] = Field(
+        default_factory=list,
+        description="Comma-separated addresses or networks whose X-Forwarded-For is believed.",
+    )
     generator: str = Field("sketch", description="Image generator: sketch, openai or diffusers.")
 
     instance_title: str = Field("Pixie", description="The instance's name.")
-    instance_description: str = Field("A social network for images made with AI, and the conversations around them.", description="One paragraph shown to visitors.")
+    instance_description: str = Field(
+        "A social network for images made with AI, and the conversations around them.",
+        description="One paragraph shown to visitors.",
+    )
     contact_email: str = Field("", description="Where people reach the instance's operator.")
-    instance_rules: Annotated[list[str], NoDecode] = Field(default_factory=list, description="Server rules, separated by '|'.")
+    instance_rules: Annotated[list[str], NoDecode] = Field(
+        default_factory=list, description="Server rules, separated by '|'."
+    )
     reserved_usernames: Annotated[list[str], NoDecode] = Field(
-        default_factory=lambda: ["admin", "administrator", "root", "pixie", "support", "help", "moderator", "mod", "staff", "system", "api", "oauth", "about", "settings", "www", "mail", "postmaster", "webmaster", "abuse", "security", "noreply", "no_reply", "instance", "owner"],
+        default_factory=lambda: [
+            "admin",
+            "administrator",
+            "root",
+            "pixie",
+            "support",
+            "help",
+            "moderator",
+            "mod",
+            "staff",
+            "system",
+            "api",
+            "oauth",
+            "about",
+            "settings",
+            "www",
+            "mail",
+            "postmaster",
+            "webmaster",
+            "abuse",
+            "security",
+            "noreply",
+            "no_reply",
+            "instance",
+            "owner",
+        ],
         description="Usernames nobody may register, comma-separated.",
     )
 
     max_characters: int = Field(500, description="Characters allowed in a post.")
     max_media_attachments: int = Field(4, description="Images allowed in a post.")
     max_body_bytes: int = Field(16 * 1024 * 1024, description="Largest request body accepted, in bytes.")
-    max_json_body_bytes: int = Field(1024 * 1024, description="Largest non-upload request body accepted, in bytes.")
+    max_json_body_bytes: int = Field(
+        1024 * 1024, description="Largest non-upload request body accepted, in bytes."
+    )
 
-    smtp_host: str = Field("", description="SMTP server; mail goes to a file outbox under the data dir when unset.")
+    smtp_host: str = Field(
+        "", description="SMTP server; mail goes to a file outbox under the data dir when unset."
+    )
     smtp_port: int = Field(587, description="SMTP port.")
     smtp_username: str = Field("", description="SMTP user name.")
     smtp_password: SecretStr | None = Field(None, description="SMTP password.")
     smtp_starttls: bool = Field(True, description="Use STARTTLS when the server offers it.")
     smtp_tls: bool = Field(False, description="Connect over implicit TLS (port 465).")
     smtp_from: str = Field("", description="From address of Pixie's mail; notifications@DOMAIN when unset.")
-    require_email_confirmation: bool | None = Field(None, description="New accounts must confirm their e-mail before their tokens work; on when SMTP is set.")
+    require_email_confirmation: bool | None = Field(
+        None,
+        description="New accounts must confirm their e-mail before their tokens work; on when SMTP is set.",
+    )
 
-    rate_limit_default: str = Field("300/5minutes", description="Requests per account (or per IP when unauthenticated).")
+    rate_limit_default: str = Field(
+        "300/5minutes", description="Requests per account (or per IP when unauthenticated)."
+    )
     rate_limit_sign_up: str = Field("5/30minutes", description="Sign-ups per IP.")
     rate_limit_login: str = Field("25/5minutes", description="Password logins and token requests per IP.")
 
-    token_cache_seconds: float = Field(60.0, description="How long a process trusts a cached token look-up; revocation invalidates at once through pub/sub.")
+    token_cache_seconds: float = Field(
+        60.0,
+        description=(
+            "How long a process trusts a cached token look-up; "
+            "revocation invalidates at once through pub/sub."
+        ),
+    )
     outbox_retention_days: int = Field(7, description="Days a dispatched domain event is kept.")
     log_level: str = Field("info", description="debug, info, warning or error.")
     log_json: bool = Field(False, description="Logs as JSON lines instead of key=value text.")

@@ -10,7 +10,9 @@ import structlog
 
 def configure_logging(level: str, *, json: bool) -> None:
     """Structured logs (key=value or JSON lines) for Pixie's loggers and the libraries' alike."""
-    renderer: Any = structlog.processors.JSONRenderer() if json else structlog.dev.ConsoleRenderer(colors=False)
+    renderer: Any = (
+        structlog.processors.JSONRenderer() if json else structlog.dev.ConsoleRenderer(colors=False)
+    )
     shared: list[Any] = [
         structlog.contextvars.merge_contextvars,
         structlog.stdlib.add_log_level,

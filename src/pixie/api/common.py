@@ -10,3 +10,11 @@ from pixie.api.schemas import Error
 def errors(*codes: int) -> dict[int | str, dict[str, Any]]:
     """Documents the error answers a route gives, all in Mastodon's error shape."""
     return {code: {"model": Error} for code in (*codes, 429)}
+
+
+def html_page(*codes: int) -> dict[int | str, dict[str, Any]]:
+    """Documents an HTML page and the statuses it is answered with."""
+    page = {"content": {"text/html": {"schema": {"type": "string"}}}, "description": "An HTML page"}
+    documented: dict[int | str, dict[str, Any]] = {code: page for code in (200, *codes)}
+    documented[429] = {"model": Error}
+    return documented

@@ -8,7 +8,6 @@ import time
 from collections.abc import Sequence
 from datetime import UTC, datetime
 
-
 import orjson
 import structlog
 from starlette.middleware.cors import CORSMiddleware
@@ -24,7 +23,9 @@ from pixie.services import oauth
 log = logging.getLogger("pixie.access")
 
 
-async def _send_error(send: Send, status: int, message: str, headers: list[tuple[bytes, bytes]] | None = None) -> None:
+async def _send_error(
+    send: Send, status: int, message: str, headers: list[tuple[bytes, bytes]] | None = None
+) -> None:
     body = orjson.dumps({"error": message})
     await send(
         {
@@ -102,7 +103,14 @@ class ApiCors:
             allow_origins=["*"],
             allow_methods=["GET", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"],
             allow_headers=["*"],
-            expose_headers=["Link", "X-RateLimit-Reset", "X-RateLimit-Limit", "X-RateLimit-Remaining", "X-Request-Id", "Idempotency-Key"],
+            expose_headers=[
+                "Link",
+                "X-RateLimit-Reset",
+                "X-RateLimit-Limit",
+                "X-RateLimit-Remaining",
+                "X-Request-Id",
+                "Idempotency-Key",
+            ],
             max_age=86400,
         )
 
@@ -214,7 +222,11 @@ class RateLimits:
                 principal = None
             state["principal"] = principal
             if principal is not None:
-                key = f"account:{principal.account_id}" if principal.account_id else f"app:{principal.application_id}"
+                key = (
+                    f"account:{principal.account_id}"
+                    if principal.account_id
+                    else f"app:{principal.application_id}"
+                )
         verdict = await self.limiter.hit(self.default, "default", key)
         for method, path, name in self.STRICT:
             if scope["method"] == method and scope["path"] == path:

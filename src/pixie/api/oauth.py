@@ -20,7 +20,9 @@ from pixie.services.oauth import OAuthError
 router = APIRouter(tags=["oauth"])
 
 
-def _client_credentials(request: Request, client_id: str | None, client_secret: str | None) -> tuple[str | None, str | None]:
+def _client_credentials(
+    request: Request, client_id: str | None, client_secret: str | None
+) -> tuple[str | None, str | None]:
     """From the body, or from HTTP Basic (client_secret_basic)."""
     header = request.headers.get("authorization", "")
     if header.lower().startswith("basic "):
@@ -48,7 +50,10 @@ async def token(
 ) -> JSON:
     client_id, client_secret = _client_credentials(request, req.client_id, req.client_secret)
     if req.grant_type not in oauth.GRANT_TYPES:
-        raise OAuthError("unsupported_grant_type", "The authorization grant type is not supported by the authorization server.")
+        raise OAuthError(
+            "unsupported_grant_type",
+            "The authorization grant type is not supported by the authorization server.",
+        )
     if req.grant_type == "authorization_code" and client_secret is None and req.code_verifier:
         # A public client (no secret) proves itself with PKCE instead.
         app = await oauth.find_application(rt, client_id or "")
@@ -68,7 +73,9 @@ async def token(
         case "password":
             if not req.username or req.password is None:
                 raise OAuthError("invalid_request", "The username and password parameters are required.")
-            issued = await oauth.password_grant(rt, app, email=req.username, password=req.password, scope=req.scope)
+            issued = await oauth.password_grant(
+                rt, app, email=req.username, password=req.password, scope=req.scope
+            )
         case "client_credentials":
             issued = await oauth.client_credentials_grant(rt, app, scope=req.scope)
         case _:
@@ -81,7 +88,7 @@ async def token(
 @router.post(
     "/oauth/revoke",
     response_model=dict[str, str],
-    responses=errors(401, 403),
+    responses=errors(400, 401, 403),
     openapi_extra=body_schema(RevokeRequest),
     summary="Revoke an access or refresh token",
 )

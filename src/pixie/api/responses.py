@@ -3,19 +3,24 @@ from __future__ import annotations
 from typing import Any
 
 import orjson
-from starlette.responses import Response
+from starlette.responses import JSONResponse
 
 
-class JSON(Response):
+class JSON(JSONResponse):
     """orjson straight to bytes: feeds never go through FastAPI's jsonable_encoder."""
-
-    media_type = "application/json; charset=utf-8"
 
     def render(self, content: Any) -> bytes:
         return orjson.dumps(content)
 
 
-def error(status_code: int, message: str, *, description: str | None = None, headers: dict[str, str] | None = None, **extra: Any) -> JSON:
+def error(
+    status_code: int,
+    message: str,
+    *,
+    description: str | None = None,
+    headers: dict[str, str] | None = None,
+    **extra: Any,
+) -> JSON:
     body: dict[str, Any] = {"error": message}
     if description:
         body["error_description"] = description

@@ -184,7 +184,7 @@ class NodeInfo(BaseModel):
     protocols: list[str]
     services: dict[str, list[str]]
     usage: dict[str, Any]
-    openRegistrations: bool  # noqa: N815 (NodeInfo's own name)
+    openRegistrations: bool
     metadata: dict[str, Any]
 
 
@@ -235,7 +235,10 @@ class RegisterRequest(Loose):
     reason: str = ""
     invite_code: str | None = None
     date_of_birth: str | None = None
-    pixie: dict[str, bool] = Field(default_factory=dict, description="ai_training_consent: may public posts and activity improve AI models")
+    pixie: dict[str, bool] = Field(
+        default_factory=dict,
+        description="ai_training_consent: may public posts and activity improve AI models",
+    )
 
 
 class SourceUpdate(Loose):

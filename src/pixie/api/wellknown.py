@@ -9,7 +9,14 @@ from pixie.api.common import errors
 from pixie.api.deps import Auth, Caller, runtime
 from pixie.api.params import params, query_schema
 from pixie.api.responses import JSON
-from pixie.api.schemas import AuthorizationServerMetadata, Health, NodeInfo, NodeInfoLinks, WebFinger, WebFingerQuery
+from pixie.api.schemas import (
+    AuthorizationServerMetadata,
+    Health,
+    NodeInfo,
+    NodeInfoLinks,
+    WebFinger,
+    WebFingerQuery,
+)
 from pixie.convert import instance as convert
 from pixie.errors import NotFound
 from pixie.infra.runtime import Runtime
@@ -51,10 +58,19 @@ async def webfinger(
     )
 
 
-@router.get("/.well-known/nodeinfo", response_model=NodeInfoLinks, responses=errors(), summary="Where NodeInfo is")
+@router.get(
+    "/.well-known/nodeinfo", response_model=NodeInfoLinks, responses=errors(), summary="Where NodeInfo is"
+)
 async def nodeinfo_links(_: Caller = Depends(Auth.public()), rt: Runtime = Depends(runtime)) -> JSON:
     return JSON(
-        {"links": [{"rel": "http://nodeinfo.diaspora.software/ns/schema/2.1", "href": rt.settings.url("/nodeinfo/2.1")}]}
+        {
+            "links": [
+                {
+                    "rel": "http://nodeinfo.diaspora.software/ns/schema/2.1",
+                    "href": rt.settings.url("/nodeinfo/2.1"),
+                }
+            ]
+        }
     )
 
 
@@ -82,7 +98,12 @@ async def oauth_metadata(_: Caller = Depends(Auth.public()), rt: Runtime = Depen
             "response_modes_supported": ["query", "fragment", "form_post"],
             "code_challenge_methods_supported": ["S256"],
             # Mastodon.py refuses the password grant unless it is listed here.
-            "grant_types_supported": ["authorization_code", "password", "client_credentials", "refresh_token"],
+            "grant_types_supported": [
+                "authorization_code",
+                "password",
+                "client_credentials",
+                "refresh_token",
+            ],
             "token_endpoint_auth_methods_supported": ["client_secret_basic", "client_secret_post", "none"],
             "app_registration_endpoint": url("/api/v1/apps"),
             "service_documentation": url("/openapi.json"),
@@ -102,8 +123,11 @@ async def health(_: Caller = Depends(Auth.public()), rt: Runtime = Depends(runti
     redis_state = None
     if rt.redis is not None:
         try:
-            await rt.redis.ping()
+            await rt.redis.ping()  # type: ignore[misc]
             redis_state = "ok"
         except Exception:
             redis_state, status = "unavailable", 503
-    return JSON({"status": "ok" if status == 200 else "degraded", "database": database, "redis": redis_state}, status_code=status)
+    return JSON(
+        {"status": "ok" if status == 200 else "degraded", "database": database, "redis": redis_state},
+        status_code=status,
+    )

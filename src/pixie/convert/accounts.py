@@ -37,7 +37,11 @@ def account(settings: Settings, a: Account) -> dict[str, Any]:
         "header_static": header,
         "locked": a.locked,
         "fields": [
-            {"name": html.escape(f["name"]), "value": html.escape(f["value"]), "verified_at": f.get("verified_at")}
+            {
+                "name": html.escape(f["name"]),
+                "value": html.escape(f["value"]),
+                "verified_at": f.get("verified_at"),
+            }
             for f in a.fields
         ],
         "emojis": [],
@@ -63,7 +67,9 @@ def credential_account(settings: Settings, a: Account, user: User) -> dict[str, 
         "sensitive": user.default_sensitive,
         "language": user.default_language or "",
         "note": a.note,
-        "fields": [{"name": f["name"], "value": f["value"], "verified_at": f.get("verified_at")} for f in a.fields],
+        "fields": [
+            {"name": f["name"], "value": f["value"], "verified_at": f.get("verified_at")} for f in a.fields
+        ],
         "follow_requests_count": 0,
         "hide_collections": False,
         "discoverable": a.discoverable,

@@ -47,7 +47,12 @@ def _media(settings: Settings) -> dict[str, Any]:
     }
 
 
-POLLS = {"max_options": 4, "max_characters_per_option": 50, "min_expiration": 300, "max_expiration": 2_629_746}
+POLLS = {
+    "max_options": 4,
+    "max_characters_per_option": 50,
+    "min_expiration": 300,
+    "max_expiration": 2_629_746,
+}
 
 
 def _streaming_url(settings: Settings) -> str:

@@ -136,24 +136,45 @@ class JobRunner:
         if job is None:
             return False
         context = JobContext(job.id, job.kind, dict(job.payload), job.attempts)
-        mine = and_(Job.id == job.id, Job.state == RUNNING, Job.lease_owner == self._name, Job.attempts == job.attempts)
+        mine = and_(
+            Job.id == job.id,
+            Job.state == RUNNING,
+            Job.lease_owner == self._name,
+            Job.attempts == job.attempts,
+        )
         try:
             result = await self._functions[job.kind](context)
         except Exception as exc:
             log.exception("job failed", extra={"job_id": job.id, "kind": job.kind, "attempt": job.attempts})
             async with self._db.write() as session:
                 if job.attempts >= job.max_attempts:
-                    values: dict[str, Any] = {"state": FAILED, "error": str(exc)[:2000], "finished_at": utcnow()}
+                    values: dict[str, Any] = {
+                        "state": FAILED,
+                        "error": str(exc)[:2000],
+                        "finished_at": utcnow(),
+                    }
                 else:
                     delay = self._retry_base * 2 ** (job.attempts - 1)
-                    values = {"state": QUEUED, "error": str(exc)[:2000], "run_after": utcnow() + timedelta(seconds=delay)}
-                await session.execute(update(Job).where(mine).values(lease_owner=None, lease_expires_at=None, **values))
+                    values = {
+                        "state": QUEUED,
+                        "error": str(exc)[:2000],
+                        "run_after": utcnow() + timedelta(seconds=delay),
+                    }
+                await session.execute(
+                    update(Job).where(mine).values(lease_owner=None, lease_expires_at=None, **values)
+                )
             return True
         async with self._db.write() as session:
             await session.execute(
                 update(Job)
                 .where(mine)
-                .values(state=SUCCEEDED, result=result, finished_at=utcnow(), lease_owner=None, lease_expires_at=None)
+                .values(
+                    state=SUCCEEDED,
+                    result=result,
+                    finished_at=utcnow(),
+                    lease_owner=None,
+                    lease_expires_at=None,
+                )
             )
         return True
 
@@ -194,10 +215,18 @@ async def reap(db: Database) -> int:
         failed = await session.execute(
             update(Job)
             .where(expired, Job.attempts >= Job.max_attempts)
-            .values(state=FAILED, error="the worker stopped responding", finished_at=now, lease_owner=None, lease_expires_at=None)
+            .values(
+                state=FAILED,
+                error="the worker stopped responding",
+                finished_at=now,
+                lease_owner=None,
+                lease_expires_at=None,
+            )
         )
         requeued = await session.execute(
-            update(Job).where(expired).values(state=QUEUED, run_after=now, lease_owner=None, lease_expires_at=None)
+            update(Job)
+            .where(expired)
+            .values(state=QUEUED, run_after=now, lease_owner=None, lease_expires_at=None)
         )
     return int(failed.rowcount or 0) + int(requeued.rowcount or 0)  # type: ignore[attr-defined]
 

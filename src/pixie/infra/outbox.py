@@ -8,6 +8,7 @@ is handled once per group across any number of processes, and retried until ackn
 from __future__ import annotations
 
 import asyncio
+import builtins
 import contextlib
 import logging
 import os
@@ -36,7 +37,7 @@ class DomainEvent(BaseModel):
 
     model_config = ConfigDict(frozen=True)
     type: ClassVar[str]
-    _registry: ClassVar[dict[str, type[DomainEvent]]] = {}
+    _registry: ClassVar[dict[str, builtins.type[DomainEvent]]] = {}
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
@@ -95,7 +96,10 @@ class Dispatcher(Protocol):
 async def _pending(db: Database, limit: int) -> list[OutboxEvent]:
     async with db.read() as session:
         rows = await session.scalars(
-            select(OutboxEvent).where(OutboxEvent.dispatched_at.is_(None)).order_by(OutboxEvent.id).limit(limit)
+            select(OutboxEvent)
+            .where(OutboxEvent.dispatched_at.is_(None))
+            .order_by(OutboxEvent.id)
+            .limit(limit)
         )
         return list(rows)
 
@@ -212,7 +216,9 @@ class RedisStreamsDispatcher:
                 await self._client.xgroup_create(self._stream, sub.group, id="0", mkstream=True)
         self._tasks.append(asyncio.create_task(self._relay_loop(), name="pixie-relay"))
         for sub in self._handlers:
-            self._tasks.append(asyncio.create_task(self._consume_loop(sub), name=f"pixie-consume-{sub.group}"))
+            self._tasks.append(
+                asyncio.create_task(self._consume_loop(sub), name=f"pixie-consume-{sub.group}")
+            )
         self.kick()
 
     async def stop(self) -> None:

@@ -110,7 +110,7 @@ class RedisPubSub:
                         for channel in self._listeners.channels:
                             await self._listeners.deliver(channel, RESET)
                     async for raw in pubsub.listen():
-                        channel = raw["channel"].decode()[len(self._prefix):]
+                        channel = raw["channel"].decode()[len(self._prefix) :]
                         data = raw["data"]
                         await self._listeners.deliver(
                             channel, data.decode() if isinstance(data, bytes) else str(data)

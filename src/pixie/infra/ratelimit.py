@@ -33,7 +33,11 @@ class RateLimiter:
 
     @classmethod
     def redis(cls, url: str, *, prefix: str = "pixie:limits") -> RateLimiter:
-        return cls(RedisStorage(url.replace("redis://", "async+redis://", 1), implementation="redispy", key_prefix=prefix))
+        return cls(
+            RedisStorage(
+                url.replace("redis://", "async+redis://", 1), implementation="redispy", key_prefix=prefix
+            )
+        )
 
     async def hit(self, rule: RateLimitItem, *identifiers: str) -> Verdict:
         allowed = await self._limiter.hit(rule, *identifiers)

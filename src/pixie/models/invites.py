@@ -13,7 +13,9 @@ class Invite(IdMixin, CreatedMixin, Base):
     __tablename__ = "invites"
 
     code: Mapped[str] = mapped_column(String(64), unique=True, nullable=False)
-    created_by_id: Mapped[int | None] = mapped_column(BigInteger, ForeignKey("accounts.id", ondelete="SET NULL"))
+    created_by_id: Mapped[int | None] = mapped_column(
+        BigInteger, ForeignKey("accounts.id", ondelete="SET NULL")
+    )
     max_uses: Mapped[int | None] = mapped_column(Integer)
     uses: Mapped[int] = mapped_column(Integer, default=0, nullable=False)
     expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

@@ -51,7 +51,9 @@ class AuthorizationCode(IdMixin, CreatedMixin, Base):
     application_id: Mapped[int] = mapped_column(
         BigInteger, ForeignKey("oauth_applications.id", ondelete="CASCADE"), nullable=False
     )
-    account_id: Mapped[int] = mapped_column(BigInteger, ForeignKey("accounts.id", ondelete="CASCADE"), nullable=False)
+    account_id: Mapped[int] = mapped_column(
+        BigInteger, ForeignKey("accounts.id", ondelete="CASCADE"), nullable=False
+    )
     redirect_uri: Mapped[str] = mapped_column(Text, nullable=False)
     scopes: Mapped[str] = mapped_column(Text, nullable=False)
     code_challenge: Mapped[str | None] = mapped_column(String(128))

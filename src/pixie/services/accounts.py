@@ -86,13 +86,19 @@ def _check_password(password: str, problems: _Problems, name: str = "password") 
     if not password:
         problems.add(name, "ERR_BLANK", "Password can't be blank")
     elif len(password) < passwords.MIN_LENGTH:
-        problems.add(name, "ERR_TOO_SHORT", f"Password is too short (minimum is {passwords.MIN_LENGTH} characters)")
+        problems.add(
+            name, "ERR_TOO_SHORT", f"Password is too short (minimum is {passwords.MIN_LENGTH} characters)"
+        )
     elif len(password) > passwords.MAX_LENGTH:
-        problems.add(name, "ERR_TOO_LONG", f"Password is too long (maximum is {passwords.MAX_LENGTH} characters)")
+        problems.add(
+            name, "ERR_TOO_LONG", f"Password is too long (maximum is {passwords.MAX_LENGTH} characters)"
+        )
 
 
 async def _taken(session: AsyncSession, username: str, email: str, problems: _Problems) -> None:
-    if username and await session.scalar(select(Account.id).where(func.lower(Account.username) == username.lower())):
+    if username and await session.scalar(
+        select(Account.id).where(func.lower(Account.username) == username.lower())
+    ):
         problems.add("username", "ERR_TAKEN", "Username is already taken")
     if email and await session.scalar(select(User.id).where(User.email == email)):
         problems.add("email", "ERR_TAKEN", "E-mail is already taken")
@@ -103,8 +109,17 @@ def _set_consent(session: AsyncSession, user: User, granted: bool) -> None:
     user.ai_training_consent = granted
     user.ai_training_consent_version = AI_TRAINING_CONSENT_VERSION
     user.ai_training_consent_at = now
-    session.add(AiTrainingConsent(account_id=user.account_id, granted=granted, version=AI_TRAINING_CONSENT_VERSION, created_at=now))
-    record(session, events.ConsentChanged(account_id=user.account_id, granted=granted, version=AI_TRAINING_CONSENT_VERSION))
+    session.add(
+        AiTrainingConsent(
+            account_id=user.account_id, granted=granted, version=AI_TRAINING_CONSENT_VERSION, created_at=now
+        )
+    )
+    record(
+        session,
+        events.ConsentChanged(
+            account_id=user.account_id, granted=granted, version=AI_TRAINING_CONSENT_VERSION
+        ),
+    )
 
 
 @dataclass(frozen=True)
@@ -227,7 +242,9 @@ async def create_user(
             _set_consent(session, user, False)
             record(
                 session,
-                events.AccountCreated(account_id=account.id, user_id=user.id, needs_confirmation=False, needs_approval=False),
+                events.AccountCreated(
+                    account_id=account.id, user_id=user.id, needs_confirmation=False, needs_approval=False
+                ),
             )
     except IntegrityError:
         problems.add("username", "ERR_TAKEN", "Username or e-mail is already taken")
@@ -250,7 +267,13 @@ async def get_account(rt: Runtime, account_id: int) -> Account:
 
 async def get_user(rt: Runtime, account_id: int) -> tuple[Account, User]:
     async with rt.db.read() as session:
-        row = (await session.execute(select(Account, User).join(User, User.account_id == Account.id).where(Account.id == account_id))).first()
+        row = (
+            await session.execute(
+                select(Account, User)
+                .join(User, User.account_id == Account.id)
+                .where(Account.id == account_id)
+            )
+        ).first()
     if row is None:
         raise NotFound()
     return row[0], row[1]
@@ -273,7 +296,9 @@ async def lookup(rt: Runtime, acct: str) -> Account:
 async def _by_username(session: AsyncSession, username: str) -> tuple[Account, User]:
     row = (
         await session.execute(
-            select(Account, User).join(User, User.account_id == Account.id).where(func.lower(Account.username) == username.lower())
+            select(Account, User)
+            .join(User, User.account_id == Account.id)
+            .where(func.lower(Account.username) == username.lower())
         )
     ).first()
     if row is None:
@@ -304,7 +329,11 @@ class ProfileChanges:
 async def update_profile(rt: Runtime, account_id: int, changes: ProfileChanges) -> tuple[Account, User]:
     problems = _Problems()
     if changes.display_name is not None and len(changes.display_name) > DISPLAY_NAME_LIMIT:
-        problems.add("display_name", "ERR_TOO_LONG", f"Display name is too long (maximum is {DISPLAY_NAME_LIMIT} characters)")
+        problems.add(
+            "display_name",
+            "ERR_TOO_LONG",
+            f"Display name is too long (maximum is {DISPLAY_NAME_LIMIT} characters)",
+        )
     if changes.note is not None and len(changes.note) > NOTE_LIMIT:
         problems.add("note", "ERR_TOO_LONG", f"Note is too long (maximum is {NOTE_LIMIT} characters)")
     if changes.fields is not None:
@@ -312,30 +341,51 @@ async def update_profile(rt: Runtime, account_id: int, changes: ProfileChanges) 
             problems.add("fields", "ERR_TOO_LONG", f"Profile metadata has more than {MAX_FIELDS} fields")
         for name, value in changes.fields:
             if len(name) > FIELD_NAME_LIMIT or len(value) > FIELD_VALUE_LIMIT:
-                problems.add("fields", "ERR_TOO_LONG", "Profile field is too long (maximum is 255 characters)")
+                problems.add(
+                    "fields", "ERR_TOO_LONG", "Profile field is too long (maximum is 255 characters)"
+                )
     if changes.privacy is not None and changes.privacy not in VISIBILITIES:
-        problems.add("source[privacy]", "ERR_INCLUSION", "Default visibility must be public, unlisted, private or direct")
+        problems.add(
+            "source[privacy]",
+            "ERR_INCLUSION",
+            "Default visibility must be public, unlisted, private or direct",
+        )
     if changes.language and not re.fullmatch(r"[a-z]{2,3}", changes.language):
         problems.add("source[language]", "ERR_INCLUSION", "Language must be an ISO 639 code")
     problems.raise_any()
     async with rt.write() as session:
-        row = (await session.execute(select(Account, User).join(User, User.account_id == Account.id).where(Account.id == account_id))).first()
+        row = (
+            await session.execute(
+                select(Account, User)
+                .join(User, User.account_id == Account.id)
+                .where(Account.id == account_id)
+            )
+        ).first()
         if row is None:
             raise NotFound()
         account, user = row[0], row[1]
         for name in ("display_name", "note", "locked", "bot", "discoverable", "indexable"):
             value = getattr(changes, name)
             if value is not None:
-                setattr(account, name, value.strip() if isinstance(value, str) and name == "display_name" else value)
+                setattr(
+                    account,
+                    name,
+                    value.strip() if isinstance(value, str) and name == "display_name" else value,
+                )
         if changes.fields is not None:
-            account.fields = [{"name": n, "value": v, "verified_at": None} for n, v in changes.fields if n or v]
+            account.fields = [
+                {"name": n, "value": v, "verified_at": None} for n, v in changes.fields if n or v
+            ]
         if changes.privacy is not None:
             user.default_visibility = changes.privacy
         if changes.sensitive is not None:
             user.default_sensitive = changes.sensitive
         if changes.language is not None:
             user.default_language = changes.language or None
-        if changes.ai_training_consent is not None and changes.ai_training_consent != user.ai_training_consent:
+        if (
+            changes.ai_training_consent is not None
+            and changes.ai_training_consent != user.ai_training_consent
+        ):
             _set_consent(session, user, changes.ai_training_consent)
         account.updated_at = utcnow()
         record(session, events.AccountUpdated(account_id=account.id))
@@ -350,7 +400,9 @@ async def set_suspended(rt: Runtime, username: str, suspended: bool) -> Account:
         account, _ = await _by_username(session, username)
         account.suspended_at = utcnow() if suspended else None
         event: DomainEvent = (
-            events.AccountSuspended(account_id=account.id) if suspended else events.AccountUnsuspended(account_id=account.id)
+            events.AccountSuspended(account_id=account.id)
+            if suspended
+            else events.AccountUnsuspended(account_id=account.id)
         )
         record(session, event)
     await account_changed(rt, account.id)
@@ -375,13 +427,19 @@ async def make_email_token(rt: Runtime, user_id: int, purpose: str) -> str:
     raw = new_secret()
     lifetime = CONFIRMATION_LIFETIME if purpose == CONFIRM else RESET_LIFETIME
     async with rt.write() as session:
-        session.add(EmailToken(user_id=user_id, purpose=purpose, token_hash=digest(raw), expires_at=utcnow() + lifetime))
+        session.add(
+            EmailToken(
+                user_id=user_id, purpose=purpose, token_hash=digest(raw), expires_at=utcnow() + lifetime
+            )
+        )
     return raw
 
 
 async def _use_email_token(session: AsyncSession, raw: str, purpose: str) -> EmailToken:
     now = utcnow()
-    token = await session.scalar(select(EmailToken).where(EmailToken.token_hash == digest(raw), EmailToken.purpose == purpose))
+    token = await session.scalar(
+        select(EmailToken).where(EmailToken.token_hash == digest(raw), EmailToken.purpose == purpose)
+    )
     if token is None or token.used_at is not None or token.expires_at < now:
         raise Invalid("This link is invalid or has expired")
     used = await session.execute(

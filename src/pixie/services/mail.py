@@ -14,7 +14,11 @@ from pixie.services.accounts import CONFIRM, RESET, make_email_token
 
 async def _recipient(rt: Runtime, user_id: int) -> tuple[User, Account] | None:
     async with rt.db.read() as session:
-        row = (await session.execute(select(User, Account).join(Account, Account.id == User.account_id).where(User.id == user_id))).first()
+        row = (
+            await session.execute(
+                select(User, Account).join(Account, Account.id == User.account_id).where(User.id == user_id)
+            )
+        ).first()
     return (row[0], row[1]) if row else None
 
 
@@ -33,7 +37,13 @@ async def send_confirmation(rt: Runtime, delivery: Delivery) -> None:
         f"{link}\n\nThe link works for two days. If you did not sign up, ignore this message.\n"
     )
     await rt.mailer.send(
-        compose(sender=rt.settings.smtp_from, to=user.email, subject=f"Confirm your e-mail address for {rt.settings.instance_title}", text=text, domain=rt.settings.domain)
+        compose(
+            sender=rt.settings.smtp_from,
+            to=user.email,
+            subject=f"Confirm your e-mail address for {rt.settings.instance_title}",
+            text=text,
+            domain=rt.settings.domain,
+        )
     )
 
 
@@ -53,10 +63,18 @@ async def send_password_reset(rt: Runtime, delivery: Delivery) -> None:
         "If it was not you, ignore this message: your password stays as it is.\n"
     )
     await rt.mailer.send(
-        compose(sender=rt.settings.smtp_from, to=user.email, subject=f"Reset your {rt.settings.instance_title} password", text=text, domain=rt.settings.domain)
+        compose(
+            sender=rt.settings.smtp_from,
+            to=user.email,
+            subject=f"Reset your {rt.settings.instance_title} password",
+            text=text,
+            domain=rt.settings.domain,
+        )
     )
 
 
 def install(rt: Runtime) -> None:
     rt.handlers.add("mail.confirmation", [events.AccountCreated], lambda d: send_confirmation(rt, d))
-    rt.handlers.add("mail.password_reset", [events.PasswordResetRequested], lambda d: send_password_reset(rt, d))
+    rt.handlers.add(
+        "mail.password_reset", [events.PasswordResetRequested], lambda d: send_password_reset(rt, d)
+    )

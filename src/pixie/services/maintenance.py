@@ -30,7 +30,9 @@ async def cleanup(rt: Runtime) -> dict[str, int]:
             "authorization_codes": delete(AuthorizationCode).where(
                 (AuthorizationCode.expires_at < now) | AuthorizationCode.used_at.is_not(None)
             ),
-            "email_tokens": delete(EmailToken).where((EmailToken.expires_at < now) | EmailToken.used_at.is_not(None)),
+            "email_tokens": delete(EmailToken).where(
+                (EmailToken.expires_at < now) | EmailToken.used_at.is_not(None)
+            ),
             "access_tokens": delete(AccessToken).where(
                 (AccessToken.revoked_at < now - KEEP_REVOKED_TOKENS)
                 | (AccessToken.expires_at < now - KEEP_REVOKED_TOKENS)
@@ -38,7 +40,9 @@ async def cleanup(rt: Runtime) -> dict[str, int]:
             "outbox_events": delete(OutboxEvent).where(
                 OutboxEvent.dispatched_at < now - timedelta(days=rt.settings.outbox_retention_days)
             ),
-            "jobs": delete(Job).where(Job.state.in_(jobs.FINISHED), Job.finished_at < now - KEEP_FINISHED_JOBS),
+            "jobs": delete(Job).where(
+                Job.state.in_(jobs.FINISHED), Job.finished_at < now - KEEP_FINISHED_JOBS
+            ),
         }
         for name, statement in statements.items():
             result = await session.execute(statement)

@@ -135,7 +135,11 @@ async def authenticate_client(rt: Runtime, client_id: str | None, client_secret:
     if not client_id:
         raise invalid_client()
     app = await find_application(rt, client_id)
-    if app is None or client_secret is None or not hmac.compare_digest(app.client_secret_hash, digest(client_secret)):
+    if (
+        app is None
+        or client_secret is None
+        or not hmac.compare_digest(app.client_secret_hash, digest(client_secret))
+    ):
         raise invalid_client()
     return app
 
@@ -203,18 +207,30 @@ async def password_grant(
     async with rt.db.read() as session:
         row = (
             await session.execute(
-                select(User, Account).join(Account, Account.id == User.account_id).where(User.email == email.strip().lower())
+                select(User, Account)
+                .join(Account, Account.id == User.account_id)
+                .where(User.email == email.strip().lower())
             )
         ).first()
     user, account = (row[0], row[1]) if row else (None, None)
     # Unknown e-mail and wrong password: the same answer after the same work.
-    if not await verify_password(user.password_hash if user else None, password) or user is None or account is None:
+    if (
+        not await verify_password(user.password_hash if user else None, password)
+        or user is None
+        or account is None
+    ):
         raise invalid_grant()
     if account.suspended_at is not None:
         raise Forbidden("Your login is currently disabled")
     async with rt.write() as session:
         await session.execute(update(User).where(User.id == user.id).values(last_sign_in_at=utcnow()))
-        return issue_token(session, application_id=app.id, account_id=account.id, scopes=wanted, refreshable=_wants_refresh(app))
+        return issue_token(
+            session,
+            application_id=app.id,
+            account_id=account.id,
+            scopes=wanted,
+            refreshable=_wants_refresh(app),
+        )
 
 
 async def client_credentials_grant(rt: Runtime, app: Application, *, scope: str | None) -> IssuedToken:
@@ -267,14 +283,22 @@ async def authorization_code_grant(
 ) -> IssuedToken:
     now = utcnow()
     async with rt.write() as session:
-        grant = await session.scalar(select(AuthorizationCode).where(AuthorizationCode.code_hash == digest(code)))
-        if grant is None or grant.application_id != app.id or grant.used_at is not None or grant.expires_at < now:
+        grant = await session.scalar(
+            select(AuthorizationCode).where(AuthorizationCode.code_hash == digest(code))
+        )
+        if (
+            grant is None
+            or grant.application_id != app.id
+            or grant.used_at is not None
+            or grant.expires_at < now
+        ):
             raise invalid_grant()
         if redirect_uri is not None and redirect_uri != grant.redirect_uri:
             raise invalid_grant()
-        if grant.code_challenge is not None:
-            if not code_verifier or not _pkce_matches(grant.code_challenge, grant.code_challenge_method, code_verifier):
-                raise invalid_grant()
+        if grant.code_challenge is not None and not (
+            code_verifier and _pkce_matches(grant.code_challenge, grant.code_challenge_method, code_verifier)
+        ):
+            raise invalid_grant()
         # Used at most once, even by two requests racing with the same code.
         used = await session.execute(
             update(AuthorizationCode)
@@ -295,11 +319,15 @@ async def authorization_code_grant(
 async def refresh_token_grant(rt: Runtime, app: Application, *, refresh_token: str) -> IssuedToken:
     now = utcnow()
     async with rt.write() as session:
-        old = await session.scalar(select(AccessToken).where(AccessToken.refresh_token_hash == digest(refresh_token)))
+        old = await session.scalar(
+            select(AccessToken).where(AccessToken.refresh_token_hash == digest(refresh_token))
+        )
         if old is None or old.application_id != app.id or old.revoked_at is not None:
             raise invalid_grant()
         revoked = await session.execute(
-            update(AccessToken).where(AccessToken.id == old.id, AccessToken.revoked_at.is_(None)).values(revoked_at=now)
+            update(AccessToken)
+            .where(AccessToken.id == old.id, AccessToken.revoked_at.is_(None))
+            .values(revoked_at=now)
         )
         if not revoked.rowcount:  # type: ignore[attr-defined]
             raise invalid_grant()

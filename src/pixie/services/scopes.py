@@ -5,28 +5,59 @@ from __future__ import annotations
 from pixie.errors import Invalid
 
 READ_SCOPES = [
-    "read:accounts", "read:blocks", "read:bookmarks", "read:favourites", "read:filters",
-    "read:follows", "read:lists", "read:mutes", "read:notifications", "read:search",
+    "read:accounts",
+    "read:blocks",
+    "read:bookmarks",
+    "read:favourites",
+    "read:filters",
+    "read:follows",
+    "read:lists",
+    "read:mutes",
+    "read:notifications",
+    "read:search",
     "read:statuses",
 ]
 WRITE_SCOPES = [
-    "write:accounts", "write:blocks", "write:bookmarks", "write:conversations",
-    "write:favourites", "write:filters", "write:follows", "write:lists", "write:media",
-    "write:mutes", "write:notifications", "write:reports", "write:statuses",
+    "write:accounts",
+    "write:blocks",
+    "write:bookmarks",
+    "write:conversations",
+    "write:favourites",
+    "write:filters",
+    "write:follows",
+    "write:lists",
+    "write:media",
+    "write:mutes",
+    "write:notifications",
+    "write:reports",
+    "write:statuses",
 ]
 ADMIN_SCOPES = [
-    "admin:read", "admin:write",
-    "admin:read:accounts", "admin:read:reports", "admin:read:domain_allows",
-    "admin:read:domain_blocks", "admin:read:ip_blocks", "admin:read:email_domain_blocks",
+    "admin:read",
+    "admin:write",
+    "admin:read:accounts",
+    "admin:read:reports",
+    "admin:read:domain_allows",
+    "admin:read:domain_blocks",
+    "admin:read:ip_blocks",
+    "admin:read:email_domain_blocks",
     "admin:read:canonical_email_blocks",
-    "admin:write:accounts", "admin:write:reports", "admin:write:domain_allows",
-    "admin:write:domain_blocks", "admin:write:ip_blocks", "admin:write:email_domain_blocks",
+    "admin:write:accounts",
+    "admin:write:reports",
+    "admin:write:domain_allows",
+    "admin:write:domain_blocks",
+    "admin:write:ip_blocks",
+    "admin:write:email_domain_blocks",
     "admin:write:canonical_email_blocks",
 ]
-ALL_SCOPES = frozenset(["read", "write", "follow", "push", "profile", *READ_SCOPES, *WRITE_SCOPES, *ADMIN_SCOPES])
+ALL_SCOPES = frozenset(
+    ["read", "write", "follow", "push", "profile", *READ_SCOPES, *WRITE_SCOPES, *ADMIN_SCOPES]
+)
 DEFAULT_SCOPES = "read"
 # `follow` is Mastodon's deprecated alias for these.
-FOLLOW_COVERS = frozenset(["read:blocks", "write:blocks", "read:follows", "write:follows", "read:mutes", "write:mutes"])
+FOLLOW_COVERS = frozenset(
+    ["read:blocks", "write:blocks", "read:follows", "write:follows", "read:mutes", "write:mutes"]
+)
 
 
 def parse(text: str | None, *, default: str = DEFAULT_SCOPES) -> frozenset[str]:
@@ -34,7 +65,10 @@ def parse(text: str | None, *, default: str = DEFAULT_SCOPES) -> frozenset[str]:
     words = (text or default).replace("+", " ").split()
     unknown = [w for w in words if w not in ALL_SCOPES]
     if unknown:
-        raise Invalid("The requested scope is invalid, unknown, or malformed.", description=f"unknown scope: {' '.join(unknown)}")
+        raise Invalid(
+            "The requested scope is invalid, unknown, or malformed.",
+            description=f"unknown scope: {' '.join(unknown)}",
+        )
     return frozenset(words or default.split())
 
 

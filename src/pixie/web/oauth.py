@@ -9,6 +9,7 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlalchemy import select
 
+from pixie.api.common import html_page
 from pixie.api.deps import Auth, Caller, runtime
 from pixie.errors import PixieError
 from pixie.infra.runtime import Runtime
@@ -18,11 +19,12 @@ from pixie.services.passwords import verify_password
 from pixie.web.pages import SECURITY_HEADERS, csrf_ok, render
 
 router = APIRouter(tags=["oauth"])
-HTML = {200: {"content": {"text/html": {}}, "description": "An HTML page"}}
 
 
 def _fail(rt: Runtime, request: Request, message: str, status_code: int = 400) -> HTMLResponse:
-    return render(rt, request, "message.html", status_code=status_code, title="Authorization failed", error=message)
+    return render(
+        rt, request, "message.html", status_code=status_code, title="Authorization failed", error=message
+    )
 
 
 async def _validate(rt: Runtime, p: dict[str, str]) -> tuple[Any, frozenset[str]] | str:
@@ -57,7 +59,8 @@ def _context(app: Any, wanted: frozenset[str], p: dict[str, str]) -> dict[str, A
         "redirect_uri": p.get("redirect_uri", ""),
         "state": p.get("state", ""),
         "code_challenge": p.get("code_challenge", ""),
-        "code_challenge_method": p.get("code_challenge_method") or ("S256" if p.get("code_challenge") else ""),
+        "code_challenge_method": p.get("code_challenge_method")
+        or ("S256" if p.get("code_challenge") else ""),
         "email": p.get("email", ""),
     }
 
@@ -68,7 +71,12 @@ def _redirect(redirect_uri: str, **query: str) -> Response:
     return RedirectResponse(target, status_code=302, headers=SECURITY_HEADERS)
 
 
-@router.get("/oauth/authorize", response_class=HTMLResponse, responses=HTML, summary="Login and consent page")
+@router.get(
+    "/oauth/authorize",
+    response_class=HTMLResponse,
+    responses=html_page(400),
+    summary="Login and consent page",
+)
 async def authorize_page(
     request: Request, _: Caller = Depends(Auth.public()), rt: Runtime = Depends(runtime)
 ) -> Response:
@@ -80,7 +88,12 @@ async def authorize_page(
     return render(rt, request, "authorize.html", **_context(app, wanted, p))
 
 
-@router.post("/oauth/authorize", response_class=HTMLResponse, responses=HTML, summary="Submit the consent form")
+@router.post(
+    "/oauth/authorize",
+    response_class=HTMLResponse,
+    responses={**html_page(400, 401, 403), 302: {"description": "Back to the application with a code"}},
+    summary="Submit the consent form",
+)
 async def authorize_submit(
     request: Request, _: Caller = Depends(Auth.public()), rt: Runtime = Depends(runtime)
 ) -> Response:
@@ -98,17 +111,45 @@ async def authorize_submit(
     redirect_uri = p["redirect_uri"]
     if p.get("decision") == "deny":
         if redirect_uri == oauth.OOB:
-            return render(rt, request, "message.html", title="Authorization denied", message="You denied the request.")
-        return _redirect(redirect_uri, error="access_denied", error_description="The resource owner denied the request.", state=p.get("state", ""))
+            return render(
+                rt, request, "message.html", title="Authorization denied", message="You denied the request."
+            )
+        return _redirect(
+            redirect_uri,
+            error="access_denied",
+            error_description="The resource owner denied the request.",
+            state=p.get("state", ""),
+        )
     email = p.get("email", "").strip().lower()
     async with rt.db.read() as session:
-        row = (await session.execute(select(User, Account).join(Account, Account.id == User.account_id).where(User.email == email))).first()
+        row = (
+            await session.execute(
+                select(User, Account).join(Account, Account.id == User.account_id).where(User.email == email)
+            )
+        ).first()
     user, account = (row[0], row[1]) if row else (None, None)
     # The same answer after the same work, whether the e-mail is unknown or the password wrong.
-    if not await verify_password(user.password_hash if user else None, p.get("password", "")) or account is None:
-        return render(rt, request, "authorize.html", status_code=401, error="Invalid e-mail or password.", **_context(app, wanted, p))
+    if (
+        not await verify_password(user.password_hash if user else None, p.get("password", ""))
+        or account is None
+    ):
+        return render(
+            rt,
+            request,
+            "authorize.html",
+            status_code=401,
+            error="Invalid e-mail or password.",
+            **_context(app, wanted, p),
+        )
     if account.suspended_at is not None:
-        return render(rt, request, "authorize.html", status_code=403, error="Your login is currently disabled.", **_context(app, wanted, p))
+        return render(
+            rt,
+            request,
+            "authorize.html",
+            status_code=403,
+            error="Your login is currently disabled.",
+            **_context(app, wanted, p),
+        )
     code = await oauth.create_authorization_code(
         rt,
         app,

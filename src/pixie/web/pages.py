@@ -22,7 +22,11 @@ _env = Environment(
 )
 SECURITY_HEADERS = {
     "X-Frame-Options": "DENY",
-    "Content-Security-Policy": "default-src 'none'; style-src 'unsafe-inline'; img-src 'self'; form-action 'self' *; frame-ancestors 'none'; base-uri 'none'",
+    # form-action must allow the app's redirect URI, which may be anywhere.
+    "Content-Security-Policy": (
+        "default-src 'none'; style-src 'unsafe-inline'; img-src 'self'; form-action 'self' *; "
+        "frame-ancestors 'none'; base-uri 'none'"
+    ),
     "Referrer-Policy": "same-origin",
     "X-Content-Type-Options": "nosniff",
     "Cache-Control": "no-store",
@@ -34,7 +38,9 @@ def _sign(rt: Runtime, nonce: str) -> str:
     return hmac.new(key, b"csrf:" + nonce.encode(), hashlib.sha256).hexdigest()
 
 
-def render(rt: Runtime, request: Request, template: str, *, status_code: int = 200, **context: Any) -> HTMLResponse:
+def render(
+    rt: Runtime, request: Request, template: str, *, status_code: int = 200, **context: Any
+) -> HTMLResponse:
     nonce = request.cookies.get(CSRF_COOKIE) or secrets.token_urlsafe(24)
     body = _env.get_template(template).render(
         instance_title=rt.settings.instance_title, csrf_token=_sign(rt, nonce), **context

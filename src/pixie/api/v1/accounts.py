@@ -28,7 +28,7 @@ ACCOUNT_ID = Path(description="An account id")
 @router.post(
     "/api/v1/accounts",
     response_model=Token,
-    responses=errors(401, 403, 422),
+    responses=errors(400, 401, 403, 422),
     openapi_extra=body_schema(RegisterRequest),
     summary="Sign up (with an app token); answers the new account's token",
 )
@@ -71,7 +71,7 @@ async def verify_credentials(
 @router.patch(
     "/api/v1/accounts/update_credentials",
     response_model=CredentialAccount,
-    responses=errors(401, 403, 422),
+    responses=errors(400, 401, 403, 422),
     openapi_extra=body_schema(UpdateCredentialsRequest),
     summary="Change the signed-in account's profile and preferences",
 )
@@ -83,7 +83,10 @@ async def update_credentials(
     fields = None
     if req.fields_attributes is not None:
         items = (
-            [req.fields_attributes[k] for k in sorted(req.fields_attributes, key=lambda k: int(k) if k.isdigit() else 0)]
+            [
+                req.fields_attributes[k]
+                for k in sorted(req.fields_attributes, key=lambda k: int(k) if k.isdigit() else 0)
+            ]
             if isinstance(req.fields_attributes, dict)
             else req.fields_attributes
         )
@@ -143,6 +146,8 @@ async def get_account(
     responses=errors(401, 403, 422),
     summary="The signed-in account's preferences",
 )
-async def preferences(caller: Caller = Depends(Auth("read:accounts")), rt: Runtime = Depends(runtime)) -> JSON:
+async def preferences(
+    caller: Caller = Depends(Auth("read:accounts")), rt: Runtime = Depends(runtime)
+) -> JSON:
     _, user = await accounts.get_user(rt, caller.account_id)
     return JSON(convert.preferences(user))

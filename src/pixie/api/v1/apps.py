@@ -29,7 +29,12 @@ async def create_app(
 ) -> JSON:
     uris = "\n".join(req.redirect_uris) if isinstance(req.redirect_uris, list) else req.redirect_uris
     created = await oauth.create_application(
-        rt, name=req.client_name, redirect_uris=uris, scopes=req.scopes, website=req.website, grant_types=req.grant_types
+        rt,
+        name=req.client_name,
+        redirect_uris=uris,
+        scopes=req.scopes,
+        website=req.website,
+        grant_types=req.grant_types,
     )
     return JSON(convert.application(created.application, client_secret=created.client_secret))
 

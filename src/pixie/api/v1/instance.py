@@ -31,7 +31,10 @@ async def rules(_: Caller = Depends(Auth.public()), rt: Runtime = Depends(runtim
 
 
 @router.get(
-    "/api/v1/custom_emojis", response_model=list[dict[str, Any]], responses=errors(), summary="Custom emojis (none yet)"
+    "/api/v1/custom_emojis",
+    response_model=list[dict[str, Any]],
+    responses=errors(),
+    summary="Custom emojis (none yet)",
 )
 async def custom_emojis(_: Caller = Depends(Auth.public())) -> JSON:
     return JSON([])
