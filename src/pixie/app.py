@@ -9,6 +9,7 @@ from typing import Any
 
 from fastapi import FastAPI
 from fastapi.openapi.utils import get_openapi
+from fastapi.routing import APIRoute
 from starlette.staticfiles import StaticFiles
 
 import pixie
@@ -29,6 +30,20 @@ from pixie.web.auth import router as auth_pages_router
 from pixie.web.oauth import router as oauth_pages_router
 
 STATIC_DIR = Path(__file__).parent / "web" / "static"
+ROUTERS = (
+    apps_router,
+    accounts_router,
+    instance_router,
+    oauth_router,
+    oauth_pages_router,
+    auth_pages_router,
+    wellknown_router,
+)
+
+
+def api_routes() -> list[APIRoute]:
+    """Every endpoint Pixie serves (for the scope and OpenAPI checks)."""
+    return [route for router in ROUTERS for route in router.routes if isinstance(route, APIRoute)]
 
 
 def create_app(
@@ -62,15 +77,7 @@ def create_app(
     app.state.runtime = rt
     app.state.token_cache = token_cache
     api_errors.install(app)
-    for router in (
-        apps_router,
-        accounts_router,
-        instance_router,
-        oauth_router,
-        oauth_pages_router,
-        auth_pages_router,
-        wellknown_router,
-    ):
+    for router in ROUTERS:
         app.include_router(router)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
 

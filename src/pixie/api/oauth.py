@@ -54,8 +54,10 @@ async def token(
             "unsupported_grant_type",
             "The authorization grant type is not supported by the authorization server.",
         )
-    if req.grant_type == "authorization_code" and client_secret is None and req.code_verifier:
-        # A public client (no secret) proves itself with PKCE instead.
+    public_client = req.grant_type == "authorization_code" and client_secret is None
+    if public_client:
+        # A public client (no secret) proves itself with PKCE instead; the grant checks that the
+        # code was issued with a challenge.
         app = await oauth.find_application(rt, client_id or "")
         if app is None:
             raise oauth.invalid_client()
@@ -68,7 +70,12 @@ async def token(
             if not req.code:
                 raise OAuthError("invalid_request", "The code parameter is missing.")
             issued = await oauth.authorization_code_grant(
-                rt, app, code=req.code, redirect_uri=req.redirect_uri, code_verifier=req.code_verifier
+                rt,
+                app,
+                code=req.code,
+                redirect_uri=req.redirect_uri,
+                code_verifier=req.code_verifier,
+                client_authenticated=not public_client,
             )
         case "password":
             if not req.username or req.password is None:

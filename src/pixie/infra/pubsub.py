@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import secrets
 from collections import defaultdict
 from collections.abc import Awaitable, Callable
 from typing import Protocol
@@ -68,11 +69,16 @@ class InProcessPubSub:
 
 
 class RedisPubSub:
-    """Redis pub/sub: a publish reaches the listeners of every process connected to the server."""
+    """Redis pub/sub: a publish reaches the listeners of every process connected to the server.
+
+    The publishing process delivers to its own listeners before it returns (so a revoked token
+    is refused by the very next request here), and skips its own messages when Redis echoes them.
+    """
 
     def __init__(self, client: aioredis.Redis, *, prefix: str = "pixie:") -> None:
         self._client = client
         self._prefix = prefix
+        self._origin = secrets.token_hex(8)
         self._listeners = _Listeners()
         self._task: asyncio.Task[None] | None = None
         self._ready = asyncio.Event()
@@ -90,7 +96,8 @@ class RedisPubSub:
             self._task = None
 
     async def publish(self, channel: str, message: str) -> None:
-        await self._client.publish(self._prefix + channel, message)
+        await self._listeners.deliver(channel, message)
+        await self._client.publish(self._prefix + channel, f"{self._origin}\n{message}")
 
     def subscribe(self, channel: str, listener: Listener) -> None:
         if self._task is not None:
@@ -112,9 +119,10 @@ class RedisPubSub:
                     async for raw in pubsub.listen():
                         channel = raw["channel"].decode()[len(self._prefix) :]
                         data = raw["data"]
-                        await self._listeners.deliver(
-                            channel, data.decode() if isinstance(data, bytes) else str(data)
-                        )
+                        text = data.decode() if isinstance(data, bytes) else str(data)
+                        origin, _, message = text.partition("\n")
+                        if origin != self._origin:
+                            await self._listeners.deliver(channel, message)
             except asyncio.CancelledError:
                 raise
             except Exception:

@@ -280,7 +280,10 @@ async def authorization_code_grant(
     code: str,
     redirect_uri: str | None,
     code_verifier: str | None,
+    client_authenticated: bool = True,
 ) -> IssuedToken:
+    """Redeems a code once. A client without its secret (a public client) may redeem only a code
+    that was issued with a PKCE challenge, and must answer it."""
     now = utcnow()
     async with rt.write() as session:
         grant = await session.scalar(
@@ -293,9 +296,14 @@ async def authorization_code_grant(
             or grant.expires_at < now
         ):
             raise invalid_grant()
-        if redirect_uri is not None and redirect_uri != grant.redirect_uri:
+        if not client_authenticated and grant.code_challenge is None:
+            raise invalid_client()
+        if redirect_uri != grant.redirect_uri:
             raise invalid_grant()
-        if grant.code_challenge is not None and not (
+        if grant.code_challenge is None:
+            if code_verifier:
+                raise invalid_grant()  # a verifier for a code that had no challenge
+        elif not (
             code_verifier and _pkce_matches(grant.code_challenge, grant.code_challenge_method, code_verifier)
         ):
             raise invalid_grant()

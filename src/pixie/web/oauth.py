@@ -36,8 +36,8 @@ async def _validate(rt: Runtime, p: dict[str, str]) -> tuple[Any, frozenset[str]
         return "The application is unknown (client_id)."
     if not oauth.redirect_uri_allowed(app, p.get("redirect_uri", "")):
         return "The redirect URI is not one the application registered."
-    method = p.get("code_challenge_method") or ("S256" if p.get("code_challenge") else "")
-    if p.get("code_challenge") and method != "S256":
+    # RFC 7636: no method means "plain", which Pixie does not accept.
+    if p.get("code_challenge") and p.get("code_challenge_method") != "S256":
         return "Only the S256 code challenge method is supported."
     try:
         wanted = scopes.parse(p.get("scope") or app.scopes)
@@ -59,8 +59,7 @@ def _context(app: Any, wanted: frozenset[str], p: dict[str, str]) -> dict[str, A
         "redirect_uri": p.get("redirect_uri", ""),
         "state": p.get("state", ""),
         "code_challenge": p.get("code_challenge", ""),
-        "code_challenge_method": p.get("code_challenge_method")
-        or ("S256" if p.get("code_challenge") else ""),
+        "code_challenge_method": p.get("code_challenge_method", ""),
         "email": p.get("email", ""),
     }
 

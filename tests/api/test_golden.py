@@ -1,0 +1,138 @@
+"""Entity shapes pinned to Mastodon's documented entities (tests/golden/, from the Mastodon docs)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.conftest import Instance, bearer
+
+GOLDEN = Path(__file__).parent.parent / "golden"
+JSON_TYPES = {
+    "string": str,
+    "integer": int,
+    "boolean": bool,
+    "null": type(None),
+    "object": dict,
+    "array": list,
+    "number": (int, float),
+}
+
+
+def values_at(document: Any, path: str) -> list[Any]:
+    """Every value at a dotted path; "x[]" steps into each item of an array."""
+    found = [document]
+    for part in path.split("."):
+        step: list[Any] = []
+        is_items = part.endswith("[]")
+        key = part[:-2] if is_items else part
+        for node in found:
+            if not isinstance(node, dict) or key not in node or node[key] is None:
+                continue
+            value = node[key]
+            if is_items:
+                step.extend(value if isinstance(value, list) else [])
+            else:
+                step.append(value)
+        found = step
+    return found
+
+
+def missing_required(document: Any, path: str) -> bool:
+    """A required attribute is missing only where its parent is present."""
+    *parents, last = path.split(".")
+    holders = values_at(document, ".".join(parents)) if parents else [document]
+    key = last[:-2] if last.endswith("[]") else last
+    return any(isinstance(h, dict) and key not in h for h in holders)
+
+
+def check_shape(entity: str, document: Any) -> list[str]:
+    spec: dict[str, dict[str, Any]] = json.loads((GOLDEN / f"{entity}.json").read_text())
+    problems = []
+    for path, rule in spec.items():
+        types = rule["type"] if isinstance(rule["type"], list) else [rule["type"]]
+        allowed = tuple(
+            t
+            for name in types
+            for t in (JSON_TYPES[name] if isinstance(JSON_TYPES[name], tuple) else (JSON_TYPES[name],))
+        )
+        if path.endswith("[]"):
+            values = values_at(document, path)
+        else:
+            if rule["required"] and missing_required(document, path):
+                problems.append(f"{path}: missing")
+                continue
+            values = values_at(document, path)
+            if "null" in types and not values and not missing_required(document, path):
+                continue
+        for value in values:
+            if isinstance(value, bool) and bool not in allowed:
+                problems.append(f"{path}: {value!r} is a boolean, documented {types}")
+            elif not isinstance(value, allowed):
+                problems.append(f"{path}: {type(value).__name__} {value!r:.40}, documented {types}")
+    return problems
+
+
+async def test_account_entities(px: Instance) -> None:
+    account_id, token = await px.user("alice", admin=True)
+    await px.client.patch(
+        "/api/v1/accounts/update_credentials",
+        data={"fields_attributes[0][name]": "a", "fields_attributes[0][value]": "b"},
+        headers=bearer(token),
+    )
+    me = (await px.client.get("/api/v1/accounts/verify_credentials", headers=bearer(token))).json()
+    assert check_shape("CredentialAccount", me) == []
+    public = (await px.client.get(f"/api/v1/accounts/{account_id}")).json()
+    assert check_shape("Account", public) == []
+    assert (
+        check_shape("Preferences", (await px.client.get("/api/v1/preferences", headers=bearer(token))).json())
+        == []
+    )
+
+
+async def test_application_and_token_entities(px: Instance) -> None:
+    app = await px.app_credentials()
+    assert check_shape("CredentialApplication", app) == []
+    r = await px.client.post(
+        "/oauth/token",
+        data={
+            "grant_type": "client_credentials",
+            "client_id": app["client_id"],
+            "client_secret": app["client_secret"],
+        },
+    )
+    assert check_shape("Token", r.json()) == []
+    verified = await px.client.get(
+        "/api/v1/apps/verify_credentials", headers=bearer(r.json()["access_token"])
+    )
+    assert check_shape("Application", verified.json()) == []
+
+
+@pytest.mark.parametrize(
+    ("path", "entity"), [("/api/v2/instance", "Instance"), ("/api/v1/instance", "V1_Instance")]
+)
+async def test_instance_entities(start: Any, path: str, entity: str) -> None:
+    async with start(instance_rules="Be kind", contact_email="admin@pixie.test") as px:
+        await px.user("owner", admin=True)
+        assert check_shape(entity, (await px.client.get(path)).json()) == []
+
+
+async def test_rule_and_error_entities(start: Any) -> None:
+    async with start(instance_rules="Be kind") as px:
+        for rule in (await px.client.get("/api/v1/instance/rules")).json():
+            assert check_shape("Rule", rule) == []
+        assert check_shape("Error", (await px.client.get("/api/v1/accounts/1")).json()) == []
+
+
+def test_the_shape_check_catches_a_wrong_type() -> None:
+    assert (
+        check_shape(
+            "Token",
+            {"access_token": "a", "token_type": "Bearer", "scope": "read", "created_at": "2024-01-01"},
+        )
+        != []
+    )
+    assert check_shape("Rule", {"id": "1", "text": "x"}) == ["hint: missing"]
