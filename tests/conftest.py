@@ -122,9 +122,15 @@ def backend(request: pytest.FixtureRequest, tmp_path: Path, sqlite_template: Pat
         shutil.copy(sqlite_template, db_path)
         yield Backend("embedded", {"database_url": f"sqlite+aiosqlite:///{db_path}"})
         return
+    yield request.getfixturevalue("production")
+
+
+@pytest.fixture
+def production(request: pytest.FixtureRequest) -> Backend:
+    """PostgreSQL + Redis only, for what exists only in production (Redis Streams, two processes)."""
     require_service("Redis", 6379)
     schema = request.getfixturevalue("pg_schema")
-    yield Backend("production", {"database_url": PG_URL, "redis_url": REDIS_URL}, schema=schema)
+    return Backend("production", {"database_url": PG_URL, "redis_url": REDIS_URL}, schema=schema)
 
 
 async def _reset_production(backend: Backend) -> None:
@@ -219,12 +225,15 @@ class Instance:
 
 
 @asynccontextmanager
-async def running(tmp_path: Path, backend: Backend, **overrides: Any) -> AsyncIterator[Instance]:
+async def running(
+    tmp_path: Path, backend: Backend, *, background: bool = True, **overrides: Any
+) -> AsyncIterator[Instance]:
+    """A started app; ``background=False`` leaves out the dispatcher, job runner and scheduler."""
     if backend.name == "production":
         await _reset_production(backend)
     settings = make_settings(tmp_path, backend, **overrides)
     db_options = {"schema": backend.schema} if backend.schema else {}
-    rt = build_runtime(settings, **db_options)
+    rt = build_runtime(settings, background=background, **db_options)
     app = create_app(settings, runtime=rt)
     async with app.router.lifespan_context(app):
         transport = httpx.ASGITransport(app=app, client=("127.0.0.1", 50000))

@@ -236,12 +236,13 @@ class RedisStreamsDispatcher:
         """Relays what is pending and waits until every group has acknowledged everything."""
         await self.relay_pending()
         for _ in range(600):
+            last_id = (await self._client.xinfo_stream(self._stream))["last-generated-id"]
+            groups = {g["name"].decode(): g for g in await self._client.xinfo_groups(self._stream)}
             busy = False
             for sub in self._handlers:
-                info = await self._client.xpending(self._stream, sub.group)
-                groups = {g["name"].decode(): g for g in await self._client.xinfo_groups(self._stream)}
-                lag = groups.get(sub.group, {}).get("lag") or 0
-                if info["pending"] or lag:
+                group = groups.get(sub.group)
+                # Busy while a group has not been handed the newest entry or holds unacknowledged ones.
+                if group is None or group["pending"] or group["last-delivered-id"] != last_id:
                     busy = True
             if not busy:
                 return

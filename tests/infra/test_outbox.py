@@ -1,0 +1,151 @@
+"""Domain events: written with the write, dispatched after commit, handled once per group."""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+from typing import Any
+
+import pytest
+import redis.asyncio as aioredis
+from sqlalchemy import func, select
+
+from pixie.infra.outbox import Delivery, DomainEvent, Handlers, RedisStreamsDispatcher, record
+from pixie.infra.runtime import build_runtime
+from pixie.models.system import OutboxEvent
+from tests.conftest import REDIS_URL, Backend, make_settings, running
+
+
+class Pinged(DomainEvent):
+    type = "test.pinged"
+    n: int
+
+
+async def test_events_are_written_with_the_write_and_only_if_it_commits(tmp_path: Path, backend: Backend) -> None:
+    async with running(tmp_path, backend) as px:
+        async with px.rt.write() as session:
+            record(session, Pinged(n=1))
+        with pytest.raises(RuntimeError):
+            async with px.rt.write() as session:
+                record(session, Pinged(n=2))
+                raise RuntimeError("the write fails")
+        async with px.rt.db.read() as session:
+            payloads = [p for (p,) in (await session.execute(select(OutboxEvent.payload).where(OutboxEvent.type == Pinged.type)))]
+        assert payloads == [{"n": 1}]
+
+
+async def test_handlers_run_after_commit(tmp_path: Path, backend: Backend) -> None:
+    seen: list[int] = []
+    settings = make_settings(tmp_path, backend)
+    rt = build_runtime(settings, **({"schema": backend.schema} if backend.schema else {}))
+
+    async def handler(delivery: Delivery) -> None:
+        assert isinstance(delivery.event, Pinged)
+        seen.append(delivery.event.n)
+
+    rt.handlers.add("test.collect", [Pinged], handler)
+    from pixie.app import create_app
+
+    app = create_app(settings, runtime=rt)
+    if backend.name == "production":
+        from tests.conftest import _reset_production
+
+        await _reset_production(backend)
+    async with app.router.lifespan_context(app):
+        for n in range(5):
+            async with rt.write() as session:
+                record(session, Pinged(n=n))
+        await rt.dispatcher.drain()
+        assert sorted(seen) == [0, 1, 2, 3, 4]
+        async with rt.db.read() as session:
+            pending = await session.scalar(select(func.count()).select_from(OutboxEvent).where(OutboxEvent.dispatched_at.is_(None)))
+        assert pending == 0
+
+
+async def test_two_processes_handle_each_event_once_per_group(tmp_path: Path, production: Backend) -> None:
+    """Two dispatchers share Redis and the database, as two server processes do."""
+    from tests.conftest import _reset_production
+
+    await _reset_production(production)
+    settings = make_settings(tmp_path, production)
+    counts: dict[tuple[str, int], int] = {}
+    runtimes = []
+    for _ in range(2):
+        rt = build_runtime(settings, schema=production.schema)
+        for group in ("group.a", "group.b"):
+
+            async def handler(delivery: Delivery, group: str = group) -> None:
+                key = (group, delivery.id)
+                counts[key] = counts.get(key, 0) + 1
+                await asyncio.sleep(0.001)
+
+            rt.handlers.add(group, [Pinged], handler)
+        runtimes.append(rt)
+    for rt in runtimes:
+        await rt.dispatcher.start()
+    try:
+        for n in range(40):
+            async with runtimes[n % 2].write() as session:
+                record(session, Pinged(n=n))
+        for rt in runtimes:
+            await rt.dispatcher.drain()
+        assert len(counts) == 80  # 40 events x 2 groups
+        assert set(counts.values()) == {1}  # never twice
+    finally:
+        for rt in runtimes:
+            await rt.dispatcher.stop()
+            await rt.stop()
+
+
+async def test_a_failing_handler_is_retried_until_it_acknowledges(tmp_path: Path, production: Backend) -> None:
+    from tests.conftest import _reset_production
+
+    await _reset_production(production)
+    settings = make_settings(tmp_path, production)
+    rt = build_runtime(settings, schema=production.schema)
+    client = aioredis.Redis.from_url(REDIS_URL)
+    attempts: list[int] = []
+
+    async def flaky(delivery: Delivery) -> None:
+        attempts.append(delivery.id)
+        if len(attempts) < 3:
+            raise ConnectionError("the mail server is down")
+
+    rt.handlers.add("test.flaky", [Pinged], flaky)
+    rt.dispatcher = RedisStreamsDispatcher(rt.db, rt.handlers, client, retry_idle_ms=100)
+    await rt.dispatcher.start()
+    try:
+        async with rt.write() as session:
+            record(session, Pinged(n=7))
+        await rt.dispatcher.drain()
+        assert len(attempts) == 3 and len(set(attempts)) == 1
+    finally:
+        await rt.dispatcher.stop()
+        await client.aclose()
+        await rt.stop()
+
+
+async def test_a_duplicate_stream_entry_is_not_handled_twice(tmp_path: Path, production: Backend) -> None:
+    """If the relay put one outbox row on the stream twice (it died before its commit)."""
+    from tests.conftest import _reset_production
+
+    await _reset_production(production)
+    rt = build_runtime(make_settings(tmp_path, production), schema=production.schema)
+    handled: list[int] = []
+
+    async def handler(delivery: Delivery) -> None:
+        handled.append(delivery.id)
+
+    rt.handlers.add("test.once", [Pinged], handler)
+    dispatcher = rt.dispatcher
+    assert isinstance(dispatcher, RedisStreamsDispatcher)
+    await dispatcher.start()
+    try:
+        assert rt.redis is not None
+        fields: dict[Any, Any] = {"id": "12345", "type": Pinged.type, "payload": b'{"n": 1}'}
+        await rt.redis.xadd(dispatcher.STREAM, fields)
+        await rt.redis.xadd(dispatcher.STREAM, fields)
+        await dispatcher.drain()
+        assert handled == [12345]
+    finally:
+        await rt.stop()
