@@ -110,7 +110,12 @@ async def test_the_reaper_fails_a_job_out_of_attempts(tmp_path: Path, backend: B
             await session.execute(
                 update(Job)
                 .where(Job.id == job_id)
-                .values(state="running", attempts=1, lease_owner="gone", lease_expires_at=utcnow() - timedelta(seconds=1))
+                .values(
+                    state="running",
+                    attempts=1,
+                    lease_owner="gone",
+                    lease_expires_at=utcnow() - timedelta(seconds=1),
+                )
             )
         assert await jobs.reap(db) == 1
         dead = await job(db, job_id or 0)
@@ -149,13 +154,17 @@ async def test_only_one_scheduler_runs_periodic_tasks(tmp_path: Path, backend: B
         assert len(ran) == 2
 
 
-async def test_the_scheduler_queues_the_cleanup_job_which_removes_what_expired(tmp_path: Path, backend: Backend) -> None:
+async def test_the_scheduler_queues_the_cleanup_job_which_removes_what_expired(
+    tmp_path: Path, backend: Backend
+) -> None:
     from pixie.models.email_tokens import EmailToken
     from pixie.models.system import OutboxEvent
     from pixie.services import accounts, maintenance
 
     async with running(tmp_path, backend, background=False) as px:
-        account = await accounts.create_user(px.rt, username="alice", email="a@example.com", password="long enough pw")
+        account = await accounts.create_user(
+            px.rt, username="alice", email="a@example.com", password="long enough pw"
+        )
         _, user = await accounts.get_user(px.rt, account.id)
         await accounts.make_email_token(px.rt, user.id, accounts.RESET)
         async with px.rt.db.write() as session:

@@ -10,7 +10,7 @@ import pytest
 import redis.asyncio as aioredis
 from sqlalchemy import func, select
 
-from pixie.infra.outbox import Delivery, DomainEvent, Handlers, RedisStreamsDispatcher, record
+from pixie.infra.outbox import Delivery, DomainEvent, RedisStreamsDispatcher, record
 from pixie.infra.runtime import build_runtime
 from pixie.models.system import OutboxEvent
 from tests.conftest import REDIS_URL, Backend, make_settings, running
@@ -21,7 +21,9 @@ class Pinged(DomainEvent):
     n: int
 
 
-async def test_events_are_written_with_the_write_and_only_if_it_commits(tmp_path: Path, backend: Backend) -> None:
+async def test_events_are_written_with_the_write_and_only_if_it_commits(
+    tmp_path: Path, backend: Backend
+) -> None:
     async with running(tmp_path, backend) as px:
         async with px.rt.write() as session:
             record(session, Pinged(n=1))
@@ -30,7 +32,12 @@ async def test_events_are_written_with_the_write_and_only_if_it_commits(tmp_path
                 record(session, Pinged(n=2))
                 raise RuntimeError("the write fails")
         async with px.rt.db.read() as session:
-            payloads = [p for (p,) in (await session.execute(select(OutboxEvent.payload).where(OutboxEvent.type == Pinged.type)))]
+            payloads = [
+                p
+                for (p,) in (
+                    await session.execute(select(OutboxEvent.payload).where(OutboxEvent.type == Pinged.type))
+                )
+            ]
         assert payloads == [{"n": 1}]
 
 
@@ -58,7 +65,9 @@ async def test_handlers_run_after_commit(tmp_path: Path, backend: Backend) -> No
         await rt.dispatcher.drain()
         assert sorted(seen) == [0, 1, 2, 3, 4]
         async with rt.db.read() as session:
-            pending = await session.scalar(select(func.count()).select_from(OutboxEvent).where(OutboxEvent.dispatched_at.is_(None)))
+            pending = await session.scalar(
+                select(func.count()).select_from(OutboxEvent).where(OutboxEvent.dispatched_at.is_(None))
+            )
         assert pending == 0
 
 
@@ -97,7 +106,9 @@ async def test_two_processes_handle_each_event_once_per_group(tmp_path: Path, pr
             await rt.stop()
 
 
-async def test_a_failing_handler_is_retried_until_it_acknowledges(tmp_path: Path, production: Backend) -> None:
+async def test_a_failing_handler_is_retried_until_it_acknowledges(
+    tmp_path: Path, production: Backend
+) -> None:
     from tests.conftest import _reset_production
 
     await _reset_production(production)

@@ -45,13 +45,19 @@ async def test_redis_pubsub_reaches_other_processes_once(tmp_path: Path) -> None
             await client.aclose()
 
 
-async def test_a_revoked_token_is_refused_at_once_by_another_process(tmp_path: Path, production: Backend) -> None:
+async def test_a_revoked_token_is_refused_at_once_by_another_process(
+    tmp_path: Path, production: Backend
+) -> None:
     """Two app instances share PostgreSQL and Redis, as two server processes do."""
     async with running(tmp_path / "a", production) as first, running(tmp_path / "b", production) as second:
         _, token = await first.user("alice")
         # Both processes have the token cached.
-        assert (await first.client.get("/api/v1/accounts/verify_credentials", headers=bearer(token))).status_code == 200
-        assert (await second.client.get("/api/v1/accounts/verify_credentials", headers=bearer(token))).status_code == 200
+        assert (
+            await first.client.get("/api/v1/accounts/verify_credentials", headers=bearer(token))
+        ).status_code == 200
+        assert (
+            await second.client.get("/api/v1/accounts/verify_credentials", headers=bearer(token))
+        ).status_code == 200
         from pixie.services import accounts
 
         await accounts.set_suspended(first.rt, "alice", True)
@@ -91,7 +97,15 @@ def smtp() -> Iterator[tuple[Inbox, int]]:
 async def test_smtp_sender_delivers_to_a_real_server(smtp: tuple[Inbox, int]) -> None:
     inbox, port = smtp
     mailer = SmtpMailer("127.0.0.1", port)
-    await mailer.send(compose(sender="Pixie <n@pixie.test>", to="alice@example.com", subject="Hi", text="Hello", domain="pixie.test"))
+    await mailer.send(
+        compose(
+            sender="Pixie <n@pixie.test>",
+            to="alice@example.com",
+            subject="Hi",
+            text="Hello",
+            domain="pixie.test",
+        )
+    )
     [envelope] = inbox.messages
     assert envelope.rcpt_tos == ["alice@example.com"]
     assert b"Subject: Hi" in envelope.content
@@ -100,28 +114,42 @@ async def test_smtp_sender_delivers_to_a_real_server(smtp: tuple[Inbox, int]) ->
 async def test_file_outbox_keeps_each_message(tmp_path: Path) -> None:
     outbox = FileOutbox(tmp_path / "mail")
     for n in range(2):
-        await outbox.send(compose(sender="a@pixie.test", to="b@example.com", subject=f"n{n}", text="x", domain="pixie.test"))
+        await outbox.send(
+            compose(sender="a@pixie.test", to="b@example.com", subject=f"n{n}", text="x", domain="pixie.test")
+        )
     subjects = [m["Subject"] for m in outbox.messages()]
     assert sorted(subjects) == ["n0", "n1"]
     assert all(isinstance(m, EmailMessage) for m in outbox.messages())
 
 
-async def test_sign_up_with_smtp_requires_confirmation_by_default(tmp_path: Path, backend: Backend, smtp: tuple[Inbox, int]) -> None:
+async def test_sign_up_with_smtp_requires_confirmation_by_default(
+    tmp_path: Path, backend: Backend, smtp: tuple[Inbox, int]
+) -> None:
     inbox, port = smtp
     async with running(tmp_path, backend, registrations="open", smtp_host="127.0.0.1", smtp_port=port) as px:
         assert px.settings.require_email_confirmation is True
         app_token = await px.app_token(await px.app_credentials())
         r = await px.client.post(
             "/api/v1/accounts",
-            data={"username": "erin", "email": "erin@example.com", "password": PASSWORD, "agreement": "1", "locale": "en"},
+            data={
+                "username": "erin",
+                "email": "erin@example.com",
+                "password": PASSWORD,
+                "agreement": "1",
+                "locale": "en",
+            },
             headers=bearer(app_token),
         )
         token = r.json()["access_token"]
-        assert (await px.client.get("/api/v1/accounts/verify_credentials", headers=bearer(token))).status_code == 403
+        assert (
+            await px.client.get("/api/v1/accounts/verify_credentials", headers=bearer(token))
+        ).status_code == 403
         await px.rt.dispatcher.drain()
         [envelope] = inbox.messages
         assert envelope.rcpt_tos == ["erin@example.com"]
         text = message_from_bytes(envelope.content, policy=policy.default).get_content()  # type: ignore[attr-defined]
         link = next(w for w in text.split() if "/auth/confirmation?token=" in w)
         assert (await px.client.get(link.removeprefix("https://pixie.test"))).status_code == 200
-        assert (await px.client.get("/api/v1/accounts/verify_credentials", headers=bearer(token))).status_code == 200
+        assert (
+            await px.client.get("/api/v1/accounts/verify_credentials", headers=bearer(token))
+        ).status_code == 200

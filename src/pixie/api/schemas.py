@@ -184,7 +184,7 @@ class NodeInfo(BaseModel):
     protocols: list[str]
     services: dict[str, list[str]]
     usage: dict[str, Any]
-    openRegistrations: bool
+    openRegistrations: bool  # noqa: N815 (NodeInfo names it so)
     metadata: dict[str, Any]
 
 

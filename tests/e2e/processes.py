@@ -1,0 +1,89 @@
+"""Starting and stopping real `pixie serve` processes for end-to-end tests."""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+
+PIXIE = Path(sys.executable).parent / "pixie"
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def clean_env(**settings: str) -> dict[str, str]:
+    """This process's environment without any PIXIE_* variable, plus ``settings``."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PIXIE_")}
+    env.update({f"PIXIE_{k.upper()}": v for k, v in settings.items()})
+    return env
+
+
+def pixie(args: list[str], *, env: dict[str, str], cwd: Path, stdin: str = "") -> str:
+    done = subprocess.run(
+        [str(PIXIE), *args],
+        env=env,
+        cwd=cwd,
+        input=stdin,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert done.returncode == 0, f"pixie {' '.join(args)} failed:\n{done.stdout}\n{done.stderr}"
+    return done.stdout
+
+
+@dataclass(frozen=True)
+class Server:
+    url: str
+    log_path: Path
+
+    def log(self) -> str:
+        return self.log_path.read_text(encoding="utf-8", errors="replace")
+
+
+@contextmanager
+def serve(
+    env: dict[str, str], cwd: Path, *, port: int | None = None, name: str = "server"
+) -> Iterator[Server]:
+    """A running `pixie serve`, stopped (terminate, then kill) on the way out."""
+    port = port or free_port()
+    log_path = cwd / f"{name}.log"
+    with log_path.open("wb") as log:
+        process = subprocess.Popen(
+            [str(PIXIE), "serve", "--port", str(port)], env=env, cwd=cwd, stdout=log, stderr=subprocess.STDOUT
+        )
+    server = Server(f"http://127.0.0.1:{port}", log_path)
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            if process.poll() is not None:
+                raise AssertionError(f"{name} exited with {process.returncode}:\n{server.log()}")
+            try:
+                if httpx.get(server.url + "/health", timeout=1).status_code == 200:
+                    break
+            except httpx.TransportError:
+                pass
+            if time.monotonic() > deadline:
+                raise AssertionError(f"{name} did not answer within 30 s:\n{server.log()}")
+            time.sleep(0.05)
+        yield server
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
