@@ -25,7 +25,9 @@ from pixie.db.migrate import upgrade
 from pixie.infra.runtime import Runtime, build_runtime
 
 IN_CI = os.environ.get("CI") == "true"
-PG_URL = os.environ.get("PIXIE_TEST_DATABASE_URL", "postgresql+asyncpg://root@127.0.0.1:5432/test")
+PG_URL = os.environ.get(
+    "PIXIE_TEST_DATABASE_URL", "postgresql+asyncpg://root@127.0.0.1:5432/test?ssl=disable"
+)
 REDIS_URL = os.environ.get("PIXIE_TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
 PASSWORD = "correct horse battery"
 

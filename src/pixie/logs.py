@@ -18,6 +18,7 @@ def configure_logging(level: str, *, json: bool) -> None:
         structlog.stdlib.add_log_level,
         structlog.stdlib.add_logger_name,
         structlog.stdlib.ExtraAdder(),
+        _drop_color_message,
         structlog.processors.TimeStamper(fmt="iso", utc=True),
     ]
     handler = logging.StreamHandler()
@@ -31,3 +32,9 @@ def configure_logging(level: str, *, json: bool) -> None:
     root.handlers = [handler]
     root.setLevel(level.upper())
     logging.getLogger("uvicorn.access").disabled = True  # ours carries the request id
+
+
+def _drop_color_message(_logger: Any, _name: str, event: dict[str, Any]) -> dict[str, Any]:
+    # Uvicorn adds an ANSI-coloured copy of each message; the plain one is enough.
+    event.pop("color_message", None)
+    return event

@@ -357,3 +357,44 @@ async def test_password_reset_by_mail(px: Instance) -> None:
     assert login.status_code == 200
     reused = await px.client.post("/auth/password", data=fields | {"password": "another new password"})
     assert reused.status_code == 422
+
+
+async def test_endpoints_that_need_a_token_say_so(px: Instance) -> None:
+    for method, path in [
+        ("GET", "/api/v1/apps/verify_credentials"),
+        ("GET", "/api/v1/accounts/verify_credentials"),
+        ("PATCH", "/api/v1/accounts/update_credentials"),
+        ("GET", "/api/v1/preferences"),
+        ("POST", "/api/v1/accounts"),
+    ]:
+        r = await px.client.request(method, path)
+        assert r.status_code == 401, path
+        assert r.json() == {"error": "The access token is invalid"}
+
+
+async def test_bad_links_from_mail_are_refused_plainly(px: Instance) -> None:
+    r = await px.client.get("/auth/confirmation", params={"token": "forged"})
+    assert r.status_code == 422
+    assert "invalid or has expired" in r.text
+    from tests.api.test_oauth import form_of
+
+    edit = await px.client.get("/auth/password/edit", params={"token": "forged"})
+    r = await px.client.post("/auth/password", data=form_of(edit.text) | {"password": "a long new password"})
+    assert r.status_code == 422
+    no_csrf = await px.client.post(
+        "/auth/password", data={"token": "forged", "password": "a long new password"}
+    )
+    assert no_csrf.status_code == 403
+
+
+async def test_webfinger_refuses_what_it_does_not_know(px: Instance) -> None:
+    await px.user("alice")
+    assert (await px.client.get("/.well-known/webfinger")).status_code == 422
+    assert (
+        await px.client.get("/.well-known/webfinger", params={"resource": "mailto:alice@pixie.test"})
+    ).status_code == 404
+    assert (
+        await px.client.get("/.well-known/webfinger", params={"resource": "acct:alice@other.example"})
+    ).status_code == 404
+    by_url = await px.client.get("/.well-known/webfinger", params={"resource": "https://pixie.test/@alice"})
+    assert by_url.status_code == 200

@@ -25,7 +25,7 @@ from tests.conftest import PASSWORD, REDIS_URL, require_service
 from tests.e2e.processes import clean_env, free_port, pixie, serve
 
 pytestmark = pytest.mark.e2e
-PG_ADMIN = "postgresql+asyncpg://root@127.0.0.1:5432/test"
+PG_ADMIN = "postgresql+asyncpg://root@127.0.0.1:5432/test?ssl=disable"
 
 
 class Inbox:
@@ -54,7 +54,7 @@ def database() -> Iterator[str]:
         await db.dispose()
 
     asyncio.run(run(f'CREATE DATABASE "{name}"'))
-    yield f"postgresql+asyncpg://root@127.0.0.1:5432/{name}"
+    yield f"postgresql+asyncpg://root@127.0.0.1:5432/{name}?ssl=disable"
     asyncio.run(run(f'DROP DATABASE "{name}" WITH (FORCE)'))
 
 
