@@ -23,10 +23,11 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Coroutine, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import httpx
 
@@ -76,7 +77,7 @@ class Result:
 # --- load generators --------------------------------------------------------------------------
 
 
-def load_with_wrk(port: int, token: str, connections: int, seconds: float, workdir: Path) -> Result:
+def load_with_wrk(port: int, token: str, connections: int, seconds: int, workdir: Path) -> Result:
     script = workdir / "bench.lua"
     script.write_text(WRK_SCRIPT)
     threads = min(2, connections)
@@ -84,7 +85,7 @@ def load_with_wrk(port: int, token: str, connections: int, seconds: float, workd
         "wrk",
         f"-t{threads}",
         f"-c{connections}",
-        f"-d{max(1, round(seconds))}s",
+        f"-d{seconds}s",
         "--latency",
         "--timeout",
         "5s",
@@ -97,10 +98,10 @@ def load_with_wrk(port: int, token: str, connections: int, seconds: float, workd
     done = subprocess.run(command, capture_output=True, text=True, timeout=seconds + 60)
     if done.returncode != 0:
         sys.exit(f"wrk failed ({done.returncode}):\n{done.stdout}{done.stderr}")
-    values = {
-        k: int(v)
-        for k, v in re.findall(r"(\w+)=(\d+)", " ".join(re.findall(r"^BENCH (.*)$", done.stdout, re.M)))
-    }
+    lines = " ".join(re.findall(r"^BENCH (.*)$", done.stdout, re.M))
+    values = {k: int(v) for k, v in re.findall(r"(\w+)=(\d+)", lines)}
+    if "p99_us" not in values or "requests" not in values:
+        sys.exit(f"could not read wrk's figures:\n{done.stdout}{done.stderr}")
     return Result(
         generator=f"wrk (-t{threads} -c{connections})",
         seconds=values["duration_us"] / 1e6,
@@ -148,7 +149,7 @@ async def _client(
         writer.close()
 
 
-def load_with_python(port: int, token: str, connections: int, seconds: float) -> Result:
+def load_with_python(port: int, token: str, connections: int, seconds: int) -> Result:
     request = (
         f"GET {PATH} HTTP/1.1\r\nHost: {HOST}:{port}\r\nAuthorization: Bearer {token}\r\n"
         "Accept: application/json\r\n\r\n"
@@ -163,14 +164,18 @@ def load_with_python(port: int, token: str, connections: int, seconds: float) ->
         await asyncio.wait_for(asyncio.gather(*clients), timeout=seconds + 30)
         return time.perf_counter() - started
 
+    run: Callable[[Coroutine[Any, Any, float]], float] = asyncio.run
+    loop_name = "asyncio"
     try:
         import uvloop
 
-        elapsed = uvloop.run(main())
-        loop_name = "uvloop"
+        run, loop_name = uvloop.run, "uvloop"
     except ImportError:
-        elapsed = asyncio.run(main())
-        loop_name = "asyncio"
+        pass
+    try:
+        elapsed = run(main())
+    except TimeoutError:
+        sys.exit("the load did not finish in time: the server stopped answering")
     ordered = sorted(latencies) or [0.0]
 
     def pct(p: float) -> float:
@@ -189,7 +194,7 @@ def load_with_python(port: int, token: str, connections: int, seconds: float) ->
     )
 
 
-def load(generator: str, port: int, token: str, connections: int, seconds: float, workdir: Path) -> Result:
+def load(generator: str, port: int, token: str, connections: int, seconds: int, workdir: Path) -> Result:
     if generator == "wrk":
         return load_with_wrk(port, token, connections, seconds, workdir)
     return load_with_python(port, token, connections, seconds)
@@ -212,7 +217,10 @@ def postgres_database() -> Iterator[str]:
         finally:
             await conn.close()
 
-    asyncio.run(execute(f'CREATE DATABASE "{name}"'))
+    try:
+        asyncio.run(execute(f'CREATE DATABASE "{name}"'))
+    except (OSError, asyncpg.PostgresError) as exc:
+        sys.exit(f"could not create a database on {PG_ADMIN_URL}: {exc}")
     try:
         yield f"postgresql+asyncpg://root@127.0.0.1:5432/{name}"
     finally:
@@ -295,8 +303,10 @@ def run_backend(backend: str, args: argparse.Namespace, generator: str) -> tuple
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
-    parser.add_argument("--duration", type=float, default=10.0, help="seconds of measured load (default 10)")
-    parser.add_argument("--warmup", type=float, default=2.0, help="seconds of load before it (default 2)")
+    parser.add_argument("--duration", type=int, default=10, help="seconds of measured load (default 10)")
+    parser.add_argument(
+        "--warmup", type=int, default=2, help="seconds of load before it, 0 for none (default 2)"
+    )
     parser.add_argument("--connections", type=int, default=16, help="concurrent connections (default 16)")
     parser.add_argument("--backend", choices=["sqlite", "postgres", "all"], default="all")
     parser.add_argument(

@@ -10,8 +10,11 @@ import structlog
 
 def configure_logging(level: str, *, json: bool) -> None:
     """Structured logs (key=value or JSON lines) for Pixie's loggers and the libraries' alike."""
+    # Plain tracebacks: a rich one would print local variables, tokens among them.
     renderer: Any = (
-        structlog.processors.JSONRenderer() if json else structlog.dev.ConsoleRenderer(colors=False)
+        structlog.processors.JSONRenderer()
+        if json
+        else structlog.dev.ConsoleRenderer(colors=False, exception_formatter=structlog.dev.plain_traceback)
     )
     shared: list[Any] = [
         structlog.contextvars.merge_contextvars,

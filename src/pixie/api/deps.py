@@ -14,9 +14,14 @@ from pixie.services import oauth
 from pixie.services.oauth import Principal
 
 
-def runtime(request: Request) -> Runtime:
+def runtime_of(request: Request) -> Runtime:
     rt: Runtime = request.app.state.runtime
     return rt
+
+
+async def runtime(request: Request) -> Runtime:
+    # async, so FastAPI calls it inline instead of hopping to its thread pool on every request
+    return runtime_of(request)
 
 
 def bearer_token(request: Request) -> str | None:
@@ -36,7 +41,7 @@ async def principal_of(request: Request) -> Principal | None:
     token = bearer_token(request)
     found = None
     if token is not None:
-        found = await oauth.authenticate(runtime(request), request.app.state.token_cache, token)
+        found = await oauth.authenticate(runtime_of(request), request.app.state.token_cache, token)
     request.state.principal = found
     return found
 

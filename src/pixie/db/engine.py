@@ -27,6 +27,8 @@ def _sqlite_engine(url: str, *, writer: bool) -> AsyncEngine:
         url,
         pool_size=1 if writer else 4,
         max_overflow=0,
+        # Sessions always end their transaction before they return a connection.
+        pool_reset_on_return=None,
         connect_args={"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000},
     )
 
@@ -50,7 +52,7 @@ def _sqlite_engine(url: str, *, writer: bool) -> AsyncEngine:
 
 class Database:
     def __init__(
-        self, url: str, *, echo: bool = False, pool_size: int = 10, schema: str | None = None
+        self, url: str, *, echo: bool = False, pool_size: int = 20, schema: str | None = None
     ) -> None:
         self.url = url
         self.is_sqlite = url.startswith("sqlite")
@@ -61,7 +63,12 @@ class Database:
             # A schema other than public keeps test runs apart on one database.
             connect_args = {"server_settings": {"search_path": schema}} if schema else {}
             self.write_engine = create_async_engine(
-                url, echo=echo, pool_size=pool_size, max_overflow=pool_size, connect_args=connect_args
+                url,
+                echo=echo,
+                pool_size=pool_size,
+                max_overflow=pool_size // 2,
+                pool_reset_on_return=None,
+                connect_args=connect_args,
             )
             self.read_engine = self.write_engine
         self._writer = async_sessionmaker(self.write_engine, expire_on_commit=False)
