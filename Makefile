@@ -34,6 +34,7 @@ services:
 
 lint: install-dev
 	$(BIN)/ruff check src tests bench
+	$(BIN)/ruff format --check src tests bench
 
 typecheck: install-dev
 	$(BIN)/mypy

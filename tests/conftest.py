@@ -154,7 +154,7 @@ def make_settings(tmp_path: Path, backend: Backend, **overrides: Any) -> Setting
         **backend.settings_overrides,
         **overrides,
     }
-    return Settings(_env_file=None, **values)  # type: ignore[call-arg]
+    return Settings(_env_file=None, **values)
 
 
 # --- a running app --------------------------------------------------------------------------

@@ -317,7 +317,7 @@ async def test_suspension_hides_the_account_and_stops_its_tokens(px: Instance) -
 async def test_password_reset_by_mail(px: Instance) -> None:
     _, token = await px.user("alice")
     page = await px.client.get("/auth/password/new")
-    from tests.api.test_oauth import form_of
+    from tests.oauth_helpers import form_of
 
     csrf = form_of(page.text)["csrf_token"]
     r = await px.client.post("/auth/password/reset", data={"csrf_token": csrf, "email": "alice@example.com"})
@@ -376,7 +376,7 @@ async def test_bad_links_from_mail_are_refused_plainly(px: Instance) -> None:
     r = await px.client.get("/auth/confirmation", params={"token": "forged"})
     assert r.status_code == 422
     assert "invalid or has expired" in r.text
-    from tests.api.test_oauth import form_of
+    from tests.oauth_helpers import form_of
 
     edit = await px.client.get("/auth/password/edit", params={"token": "forged"})
     r = await px.client.post("/auth/password", data=form_of(edit.text) | {"password": "a long new password"})

@@ -11,7 +11,7 @@ import pytest
 from tests.conftest import Instance, bearer
 
 GOLDEN = Path(__file__).parent.parent / "golden"
-JSON_TYPES = {
+JSON_TYPES: dict[str, type | tuple[type, ...]] = {
     "string": str,
     "integer": int,
     "boolean": bool,
@@ -54,11 +54,10 @@ def check_shape(entity: str, document: Any) -> list[str]:
     problems = []
     for path, rule in spec.items():
         types = rule["type"] if isinstance(rule["type"], list) else [rule["type"]]
-        allowed = tuple(
-            t
-            for name in types
-            for t in (JSON_TYPES[name] if isinstance(JSON_TYPES[name], tuple) else (JSON_TYPES[name],))
-        )
+        allowed: tuple[type, ...] = ()
+        for name in types:
+            found = JSON_TYPES[name]
+            allowed += found if isinstance(found, tuple) else (found,)
         if path.endswith("[]"):
             values = values_at(document, path)
         else:

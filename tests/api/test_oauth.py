@@ -3,41 +3,13 @@
 from __future__ import annotations
 
 import base64
-import hashlib
-import secrets
-from html.parser import HTMLParser
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
 from tests.conftest import PASSWORD, Instance, bearer
-
-
-class FormFields(HTMLParser):
-    """The named inputs of the consent page's form."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.fields: dict[str, str] = {}
-
-    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        if tag == "input":
-            found = dict(attrs)
-            if found.get("name"):
-                self.fields[str(found["name"])] = found.get("value") or ""
-
-
-def form_of(html: str) -> dict[str, str]:
-    parser = FormFields()
-    parser.feed(html)
-    return parser.fields
-
-
-def pkce_pair() -> tuple[str, str]:
-    verifier = secrets.token_urlsafe(48)
-    challenge = base64.urlsafe_b64encode(hashlib.sha256(verifier.encode()).digest()).rstrip(b"=").decode()
-    return verifier, challenge
+from tests.oauth_helpers import form_of, pkce_pair
 
 
 async def authorize(
@@ -388,7 +360,7 @@ async def test_revoke_endpoint(px: Instance) -> None:
 
 async def test_refresh_tokens_for_apps_that_register_the_grant(px: Instance) -> None:
     await px.user("alice")
-    app = await px.app_credentials(**{"grant_types[]": ["password", "refresh_token"]})
+    app = await px.app_credentials(**{"grant_types[]": ["password", "refresh_token"]})  # type: ignore[arg-type]
     creds = {"client_id": app["client_id"], "client_secret": app["client_secret"]}
     first = (
         await px.client.post(

@@ -14,14 +14,8 @@ Mastodon.py 2.3.3 cannot do three of those steps by itself, so they go through h
 
 from __future__ import annotations
 
-import base64
-import hashlib
-import os
 import secrets
-import socket
-import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from html.parser import HTMLParser
@@ -33,6 +27,9 @@ import httpx
 import pytest
 from mastodon import Mastodon
 from mastodon.errors import MastodonIllegalArgumentError, MastodonNotFoundError, MastodonUnauthorizedError
+
+from tests.e2e.processes import clean_env, free_port, pixie, serve
+from tests.oauth_helpers import pkce_pair
 
 pytestmark = pytest.mark.e2e
 
@@ -60,74 +57,21 @@ class Server:
         return self.log_path.read_text(encoding="utf-8", errors="replace")
 
 
-def _free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
-
-
-def _pixie(args: list[str], *, env: dict[str, str], cwd: Path) -> str:
-    """Runs one `pixie` command to completion and returns its stdout."""
-    done = subprocess.run(
-        [str(PIXIE), *args], env=env, cwd=cwd, capture_output=True, text=True, timeout=60, check=False
-    )
-    assert done.returncode == 0, f"pixie {' '.join(args)} failed:\n{done.stdout}\n{done.stderr}"
-    return done.stdout
-
-
-def _wait_until_healthy(base_url: str, process: subprocess.Popen[bytes], log_path: Path) -> None:
-    deadline = time.monotonic() + START_TIMEOUT
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            pytest.fail(f"pixie serve exited with {process.returncode}:\n{log_path.read_text()}")
-        try:
-            if httpx.get(f"{base_url}/health", timeout=1.0).status_code == 200:
-                return
-        except httpx.TransportError:
-            pass
-        time.sleep(0.1)
-    pytest.fail(f"pixie serve did not answer /health within {START_TIMEOUT} s:\n{log_path.read_text()}")
-
-
 @pytest.fixture
 def server(tmp_path: Path, request: pytest.FixtureRequest) -> Iterator[Server]:
-    port = _free_port()
+    port = free_port()
     base_url = f"http://127.0.0.1:{port}"
     # Default settings: nothing PIXIE_* from the caller's environment leaks in, and the working
     # directory is empty, so no .env file is read either.
-    env = {key: value for key, value in os.environ.items() if not key.startswith("PIXIE_")}
-    env |= {
-        "PIXIE_DATA_DIR": str(tmp_path / "var"),
-        "PIXIE_BASE_URL": base_url,
-        "PIXIE_SECRET_KEY": secrets.token_urlsafe(32),
-    }
-    _pixie(["migrate"], env=env, cwd=tmp_path)
-    invite_code = _pixie(["invite", "--max-uses", "1"], env=env, cwd=tmp_path).strip()
+    env = clean_env(data_dir=str(tmp_path / "var"), base_url=base_url, secret_key=secrets.token_urlsafe(32))
+    pixie(["migrate"], env=env, cwd=tmp_path)
+    invite_code = pixie(["invite", "--max-uses", "1"], env=env, cwd=tmp_path).strip()
     assert invite_code and invite_code.isalnum(), f"not an invite code: {invite_code!r}"
-
-    log_path = tmp_path / "serve.log"
     failed_before = request.session.testsfailed
-    with log_path.open("wb") as log:
-        process = subprocess.Popen(
-            [str(PIXIE), "serve", "--host", "127.0.0.1", "--port", str(port)],
-            env=env,
-            cwd=tmp_path,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-        )
-    try:
-        _wait_until_healthy(base_url, process, log_path)
-        yield Server(base_url, log_path, invite_code)
-    finally:
-        process.terminate()
-        try:
-            process.wait(timeout=STOP_TIMEOUT)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
-        if request.session.testsfailed > failed_before:
-            print(f"--- pixie serve log ({log_path}) ---\n{log_path.read_text()}")
+    with serve(env, tmp_path, port=port) as running:
+        yield Server(base_url, running.log_path, invite_code)
+    if request.session.testsfailed > failed_before:
+        print(f"--- pixie serve log ({running.log_path}) ---\n{running.log()}")
 
 
 @pytest.fixture
@@ -177,13 +121,6 @@ def parse_form(page: str) -> Form:
     parser.close()
     assert parser.form is not None, f"no <form> in the page:\n{page}"
     return parser.form
-
-
-def pkce_pair() -> tuple[str, str]:
-    """A code verifier and its S256 challenge (RFC 7636)."""
-    verifier = secrets.token_urlsafe(48)
-    challenge = base64.urlsafe_b64encode(hashlib.sha256(verifier.encode()).digest()).rstrip(b"=").decode()
-    return verifier, challenge
 
 
 def client(base_url: str, client_id: str, client_secret: str, access_token: str | None = None) -> Mastodon:

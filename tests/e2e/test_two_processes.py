@@ -35,7 +35,7 @@ class Inbox:
 
     async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:  # noqa: N802 (aiosmtpd's name)
         self.recipients.extend(envelope.rcpt_tos)
-        self.bodies.append(message_from_bytes(envelope.content, policy=policy.default).get_content())  # type: ignore[attr-defined]
+        self.bodies.append(message_from_bytes(envelope.content, policy=policy.default).get_content())
         return "250 OK"
 
 

@@ -44,7 +44,7 @@ async def test_events_are_written_with_the_write_and_only_if_it_commits(
 async def test_handlers_run_after_commit(tmp_path: Path, backend: Backend) -> None:
     seen: list[int] = []
     settings = make_settings(tmp_path, backend)
-    rt = build_runtime(settings, **({"schema": backend.schema} if backend.schema else {}))
+    rt = build_runtime(settings, schema=backend.schema)
 
     async def handler(delivery: Delivery) -> None:
         assert isinstance(delivery.event, Pinged)

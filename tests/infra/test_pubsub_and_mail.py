@@ -147,7 +147,7 @@ async def test_sign_up_with_smtp_requires_confirmation_by_default(
         await px.rt.dispatcher.drain()
         [envelope] = inbox.messages
         assert envelope.rcpt_tos == ["erin@example.com"]
-        text = message_from_bytes(envelope.content, policy=policy.default).get_content()  # type: ignore[attr-defined]
+        text = message_from_bytes(envelope.content, policy=policy.default).get_content()
         link = next(w for w in text.split() if "/auth/confirmation?token=" in w)
         assert (await px.client.get(link.removeprefix("https://pixie.test"))).status_code == 200
         assert (

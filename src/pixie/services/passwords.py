@@ -17,6 +17,7 @@ def _dummy_hash() -> str:
     first use, not at import, where it would slow every start)."""
     return _hasher.hash("pixie-dummy-password-for-timing")
 
+
 MIN_LENGTH = 8
 MAX_LENGTH = 72
 
