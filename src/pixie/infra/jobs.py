@@ -24,6 +24,7 @@ from sqlalchemy.exc import IntegrityError
 
 from pixie.db.engine import Database
 from pixie.db.types import utcnow
+from pixie.infra.tasks import cancel_all
 from pixie.models.system import Job, Lock
 
 log = logging.getLogger("pixie.jobs")
@@ -85,11 +86,7 @@ class JobRunner:
         ]
 
     async def stop(self) -> None:
-        for task in self._tasks:
-            task.cancel()
-        for task in self._tasks:
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
+        await cancel_all(self._tasks)
         self._tasks.clear()
 
     async def _loop(self) -> None:
@@ -285,9 +282,7 @@ class Scheduler:
 
     async def stop(self) -> None:
         if self._loop_task is not None:
-            self._loop_task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._loop_task
+            await cancel_all([self._loop_task])
             self._loop_task = None
         if self.holds_lock:
             with contextlib.suppress(Exception):

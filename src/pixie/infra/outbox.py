@@ -27,6 +27,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from pixie.db.engine import Database
 from pixie.db.types import utcnow
+from pixie.infra.tasks import cancel_all
 from pixie.models.system import OutboxEvent
 
 log = logging.getLogger("pixie.events")
@@ -127,9 +128,7 @@ class InProcessDispatcher:
 
     async def stop(self) -> None:
         if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
+            await cancel_all([self._task])
             self._task = None
 
     def kick(self) -> None:
@@ -222,11 +221,7 @@ class RedisStreamsDispatcher:
         self.kick()
 
     async def stop(self) -> None:
-        for task in self._tasks:
-            task.cancel()
-        for task in self._tasks:
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
+        await cancel_all(self._tasks)
         self._tasks.clear()
 
     def kick(self) -> None:

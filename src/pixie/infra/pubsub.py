@@ -7,7 +7,6 @@ when a process is down, or arrive twice.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import secrets
 from collections import defaultdict
@@ -15,6 +14,8 @@ from collections.abc import Awaitable, Callable
 from typing import Protocol
 
 import redis.asyncio as aioredis
+
+from pixie.infra.tasks import cancel_all
 
 log = logging.getLogger("pixie.pubsub")
 
@@ -90,9 +91,7 @@ class RedisPubSub:
 
     async def stop(self) -> None:
         if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
+            await cancel_all([self._task])
             self._task = None
 
     async def publish(self, channel: str, message: str) -> None:
