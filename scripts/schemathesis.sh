@@ -30,7 +30,7 @@ $BIN/schemathesis run "http://127.0.0.1:$port/openapi.json" \
   --checks not_a_server_error,status_code_conformance,content_type_conformance,response_schema_conformance \
   --header "Authorization: Bearer $token" \
   --max-examples "${SCHEMATHESIS_EXAMPLES:-25}" --phases examples,coverage,fuzzing \
-  --workers 2 --seed 1 --no-color --generation-database none \
+  --workers 2 --seed "${SCHEMATHESIS_SEED:-1}" --no-color --generation-database none \
   || status=$?
 if grep -q "unexpected error" "$work/server.log"; then
   echo "the server logged unexpected errors:" >&2

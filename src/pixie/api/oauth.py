@@ -95,7 +95,7 @@ async def token(
 @router.post(
     "/oauth/revoke",
     response_model=dict[str, str],
-    responses=errors(400, 401, 403),
+    responses=errors(400, 401, 403, 422),
     openapi_extra=body_schema(RevokeRequest),
     summary="Revoke an access or refresh token",
 )
