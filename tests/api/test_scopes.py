@@ -54,3 +54,10 @@ def test_unknown_scopes_are_refused() -> None:
         scopes.parse("read everything")
     assert scopes.parse("read+write") == frozenset({"read", "write"})
     assert scopes.parse(None) == frozenset({"read"})
+
+
+def test_every_scope_has_words_for_the_consent_page() -> None:
+    for scope in scopes.ALL_SCOPES:
+        words = scopes.describe(scope)
+        assert " " in words and words != scope, scope
+    assert scopes.describe("write:media") == "upload images as you"

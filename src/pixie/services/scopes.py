@@ -60,6 +60,39 @@ FOLLOW_COVERS = frozenset(
 )
 
 
+_PLAIN = {
+    "read": "see everything in your account: profile, posts, follows, notifications",
+    "write": "change everything in your account: post, follow, edit your profile",
+    "follow": "follow, block and mute accounts, and see whom you follow, block and mute",
+    "push": "send you push notifications",
+    "profile": "see your profile (and nothing else)",
+    "admin:read": "read moderation data of the whole server",
+    "admin:write": "take moderation actions on the whole server",
+    "read:statuses": "see posts and timelines, including private posts you can see",
+    "write:statuses": "publish, edit and delete posts as you",
+    "write:media": "upload images as you",
+    "read:notifications": "see your notifications",
+    "write:follows": "follow and unfollow accounts as you",
+    "write:favourites": "favourite posts as you",
+    "write:accounts": "change your profile and settings",
+    "read:accounts": "see your profile and settings",
+}
+
+
+def describe(scope: str) -> str:
+    """What a scope lets an app do, in words a person reads on the consent page."""
+    if scope in _PLAIN:
+        return _PLAIN[scope]
+    *area, what = scope.split(":")
+    verb = {"read": "see", "write": "change"}.get(area[-1], area[-1])
+    subject = what.replace("_", " ")
+    return (
+        f"{verb} your {subject}"
+        if area[0] != "admin"
+        else f"{verb} {subject} of the whole server (moderation)"
+    )
+
+
 def parse(text: str | None, *, default: str = DEFAULT_SCOPES) -> frozenset[str]:
     """Splits a space- (or '+'-) separated scope string and refuses unknown scopes."""
     words = (text or default).replace("+", " ").split()
@@ -89,6 +122,12 @@ def subset(requested: frozenset[str], allowed: frozenset[str]) -> bool:
     return all(covers(allowed, scope) for scope in requested)
 
 
+_ORDER = {"read": 0, "write": 1, "follow": 2, "push": 3, "profile": 4}
+
+
+def render_order(scope: str) -> tuple[int, str]:
+    return (_ORDER.get(scope, 5), scope)
+
+
 def render(scopes: frozenset[str] | set[str]) -> str:
-    order = {"read": 0, "write": 1, "follow": 2, "push": 3, "profile": 4}
-    return " ".join(sorted(scopes, key=lambda s: (order.get(s, 5), s)))
+    return " ".join(sorted(scopes, key=render_order))

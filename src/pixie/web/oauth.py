@@ -53,7 +53,7 @@ def _context(app: Any, wanted: frozenset[str], p: dict[str, str]) -> dict[str, A
         "title": f"Authorize {app.name}",
         "app_name": app.name,
         "website": app.website if (app.website or "").startswith(("https://", "http://")) else None,
-        "scopes": sorted(wanted),
+        "scopes": [(scope, scopes.describe(scope)) for scope in sorted(wanted, key=scopes.render_order)],
         "scope_text": scopes.render(wanted),
         "client_id": app.client_id,
         "redirect_uri": p.get("redirect_uri", ""),
