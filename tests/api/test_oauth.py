@@ -184,13 +184,16 @@ async def test_authorization_code_flow_with_pkce(px: Instance) -> None:
     )
     assert ok.status_code == 200, ok.text
     assert ok.json()["scope"] == "read write"
+    me = await px.client.get("/api/v1/accounts/verify_credentials", headers=bearer(ok.json()["access_token"]))
+    assert me.json()["username"] == "alice"
     again = await px.client.post(
         "/oauth/token",
         data=creds | {"grant_type": "authorization_code", "code": code, "code_verifier": verifier},
     )
     assert again.status_code == 400  # a code works once
+    # ...and a replay revokes what the first use got: the code may have been stolen.
     me = await px.client.get("/api/v1/accounts/verify_credentials", headers=bearer(ok.json()["access_token"]))
-    assert me.json()["username"] == "alice"
+    assert me.status_code == 401
 
 
 async def test_public_client_may_use_pkce_without_a_secret_but_not_without_a_verifier(px: Instance) -> None:

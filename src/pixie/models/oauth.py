@@ -41,7 +41,8 @@ class AccessToken(IdMixin, CreatedMixin, Base):
     scopes: Mapped[str] = mapped_column(Text, nullable=False)
     expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
-    last_used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # The code it was redeemed from: a second use of that code revokes it (RFC 6749, 4.1.2).
+    authorization_code_id: Mapped[int | None] = mapped_column(BigInteger, index=True)
 
 
 class AuthorizationCode(IdMixin, CreatedMixin, Base):

@@ -163,6 +163,7 @@ def issue_token(
     account_id: int | None,
     scopes: frozenset[str],
     refreshable: bool = False,
+    authorization_code_id: int | None = None,
 ) -> IssuedToken:
     """Adds a new token to the caller's transaction and returns its secrets."""
     raw = new_secret()
@@ -177,6 +178,7 @@ def issue_token(
             scopes=scope_rules.render(scopes),
             created_at=now,
             expires_at=now + REFRESHABLE_LIFETIME if refreshable else None,
+            authorization_code_id=authorization_code_id,
         )
     )
     return IssuedToken(
@@ -283,45 +285,56 @@ async def authorization_code_grant(
     client_authenticated: bool = True,
 ) -> IssuedToken:
     """Redeems a code once. A client without its secret (a public client) may redeem only a code
-    that was issued with a PKCE challenge, and must answer it."""
+    that was issued with a PKCE challenge, and must answer it. A second use of a code revokes the
+    tokens the first use got (RFC 6749, 4.1.2): whoever replays it may have stolen it."""
     now = utcnow()
+    revoked: list[str] = []
     async with rt.write() as session:
         grant = await session.scalar(
             select(AuthorizationCode).where(AuthorizationCode.code_hash == digest(code))
         )
-        if (
-            grant is None
-            or grant.application_id != app.id
-            or grant.used_at is not None
-            or grant.expires_at < now
-        ):
+        if grant is None or grant.application_id != app.id or grant.expires_at < now:
             raise invalid_grant()
-        if not client_authenticated and grant.code_challenge is None:
-            raise invalid_client()
-        if redirect_uri != grant.redirect_uri:
-            raise invalid_grant()
-        if grant.code_challenge is None:
-            if code_verifier:
-                raise invalid_grant()  # a verifier for a code that had no challenge
-        elif not (
-            code_verifier and _pkce_matches(grant.code_challenge, grant.code_challenge_method, code_verifier)
-        ):
-            raise invalid_grant()
-        # Used at most once, even by two requests racing with the same code.
-        used = await session.execute(
-            update(AuthorizationCode)
-            .where(AuthorizationCode.id == grant.id, AuthorizationCode.used_at.is_(None))
-            .values(used_at=now)
+        if grant.used_at is None:
+            if not client_authenticated and grant.code_challenge is None:
+                raise invalid_client()
+            if redirect_uri != grant.redirect_uri:
+                raise invalid_grant()
+            if grant.code_challenge is None:
+                if code_verifier:
+                    raise invalid_grant()  # a verifier for a code that had no challenge
+            elif not (
+                code_verifier
+                and _pkce_matches(grant.code_challenge, grant.code_challenge_method, code_verifier)
+            ):
+                raise invalid_grant()
+            # Used at most once, even by two requests racing with the same code.
+            used = await session.execute(
+                update(AuthorizationCode)
+                .where(AuthorizationCode.id == grant.id, AuthorizationCode.used_at.is_(None))
+                .values(used_at=now)
+            )
+            if used.rowcount:  # type: ignore[attr-defined]
+                return issue_token(
+                    session,
+                    application_id=app.id,
+                    account_id=grant.account_id,
+                    scopes=frozenset(grant.scopes.split()),
+                    refreshable=_wants_refresh(app),
+                    authorization_code_id=grant.id,
+                )
+        issued_from_it = AccessToken.authorization_code_id == grant.id
+        revoked = list(
+            await session.scalars(
+                select(AccessToken.token_hash).where(issued_from_it, AccessToken.revoked_at.is_(None))
+            )
         )
-        if not used.rowcount:  # type: ignore[attr-defined]
-            raise invalid_grant()
-        return issue_token(
-            session,
-            application_id=app.id,
-            account_id=grant.account_id,
-            scopes=frozenset(grant.scopes.split()),
-            refreshable=_wants_refresh(app),
+        await session.execute(
+            update(AccessToken).where(issued_from_it, AccessToken.revoked_at.is_(None)).values(revoked_at=now)
         )
+    for token_hash in revoked:
+        await rt.pubsub.publish(AUTH_CHANNEL, "t:" + token_hash)
+    raise invalid_grant()
 
 
 async def refresh_token_grant(rt: Runtime, app: Application, *, refresh_token: str) -> IssuedToken:
