@@ -398,3 +398,29 @@ async def test_webfinger_refuses_what_it_does_not_know(px: Instance) -> None:
     ).status_code == 404
     by_url = await px.client.get("/.well-known/webfinger", params={"resource": "https://pixie.test/@alice"})
     assert by_url.status_code == 200
+
+
+async def test_a_suspension_from_another_process_reaches_an_embedded_server(start: Any) -> None:
+    """`pixie suspend` runs in its own process and shares only the database with the server."""
+    import asyncio
+
+    from pixie.infra.runtime import build_runtime, take_id_node
+    from pixie.services import accounts
+
+    async with start() as px:
+        _, token = await px.user("alice")
+        assert (
+            await px.client.get("/api/v1/accounts/verify_credentials", headers=bearer(token))
+        ).status_code == 200
+        cli = build_runtime(px.settings, background=False, schema=px.backend.schema)
+        await take_id_node(cli.db)
+        try:
+            await accounts.set_suspended(cli, "alice", True)
+        finally:
+            await cli.stop()
+        for _ in range(60):
+            r = await px.client.get("/api/v1/accounts/verify_credentials", headers=bearer(token))
+            if r.status_code == 403:
+                break
+            await asyncio.sleep(0.05)
+        assert r.status_code == 403

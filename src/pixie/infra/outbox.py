@@ -114,7 +114,8 @@ class InProcessDispatcher:
 
     RETRIES = 5
 
-    def __init__(self, db: Database, handlers: Handlers, *, poll_seconds: float = 5.0) -> None:
+    # The poll finds events that another process (a CLI run) wrote to the shared database.
+    def __init__(self, db: Database, handlers: Handlers, *, poll_seconds: float = 1.0) -> None:
         self._db = db
         self._handlers = handlers
         self._poll = poll_seconds

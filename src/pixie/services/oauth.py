@@ -15,10 +15,12 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from pixie.db.types import utcnow
 from pixie.errors import Forbidden, Invalid, PixieError, Unauthorized
+from pixie.infra.outbox import Delivery
 from pixie.infra.pubsub import RESET
 from pixie.infra.runtime import Runtime
 from pixie.models.accounts import Account, User
 from pixie.models.oauth import AccessToken, Application, AuthorizationCode
+from pixie.services import events
 from pixie.services import scopes as scope_rules
 from pixie.services.passwords import verify_password
 from pixie.services.tokens import digest, new_secret
@@ -437,6 +439,19 @@ class TokenCache:
 def install_token_cache(rt: Runtime) -> TokenCache:
     cache = TokenCache(rt.settings.token_cache_seconds)
     rt.pubsub.subscribe(AUTH_CHANNEL, cache.on_message)
+
+    async def account_state_changed(delivery: Delivery) -> None:
+        # The writer published already; this reaches processes its pub/sub could not (a CLI run
+        # beside an embedded server shares only the database with it).
+        account_id = getattr(delivery.event, "account_id", None)
+        if account_id is not None:
+            await account_changed(rt, account_id)
+
+    rt.handlers.add(
+        "auth.cache",
+        [events.AccountSuspended, events.AccountUnsuspended, events.AccountApproved, events.EmailConfirmed],
+        account_state_changed,
+    )
     return cache
 
 
