@@ -23,7 +23,7 @@ from pixie.api.v1.apps import router as apps_router
 from pixie.api.v1.instance import router as instance_router
 from pixie.api.wellknown import router as wellknown_router
 from pixie.config import Settings
-from pixie.db.migrate import check_at_head
+from pixie.db.schema import check_at_head
 from pixie.infra.runtime import Runtime, build_runtime
 from pixie.services import setup
 from pixie.web.auth import router as auth_pages_router

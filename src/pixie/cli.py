@@ -25,7 +25,7 @@ def _settings() -> Settings:
 
 def _run(settings: Settings, action: Callable[[Any], Awaitable[T]]) -> T:
     """Runs one service call against the database, outside any server process."""
-    from pixie.db.migrate import SchemaNotAtHead, check_at_head
+    from pixie.db.schema import SchemaNotAtHead, check_at_head
     from pixie.infra.runtime import build_runtime, take_id_node
 
     async def main() -> T:

@@ -15,7 +15,8 @@ from sqlalchemy import text
 from pixie.db.base import Base
 from pixie.db.engine import Database
 from pixie.db.ids import IdGenerator, id_at, time_of
-from pixie.db.migrate import SchemaNotAtHead, check_at_head, head_revision, upgrade
+from pixie.db.migrate import head_revision, upgrade
+from pixie.db.schema import HEAD_REVISION, SchemaNotAtHead, check_at_head
 from pixie.infra.runtime import take_id_node
 from pixie.models.accounts import Account
 from tests.conftest import PG_URL, Backend, running
@@ -68,6 +69,10 @@ async def test_migrations_build_exactly_the_models(tmp_path: Path, backend: Back
         diff = await conn.run_sync(_diff)
     # SQLite cannot reflect the expression index on lower(username); everything else must match.
     assert diff == []
+
+
+def test_the_server_knows_the_newest_migration() -> None:
+    assert head_revision() == HEAD_REVISION
 
 
 async def test_a_database_behind_head_is_refused(tmp_path: Path) -> None:

@@ -1,4 +1,4 @@
-"""Run migrations and check that a database is at head."""
+"""Running migrations with Alembic (the start-up check that needs no Alembic is in schema.py)."""
 
 from __future__ import annotations
 
@@ -18,10 +18,6 @@ MIGRATIONS_DIR = Path(__file__).parent / "migrations"
 ADVISORY_LOCK_KEY = 0x50495849  # "PIXI"
 
 
-class SchemaNotAtHead(RuntimeError):
-    pass
-
-
 def alembic_config(url: str = "") -> Config:
     cfg = Config(str(MIGRATIONS_DIR / "alembic.ini"))
     cfg.set_main_option("script_location", str(MIGRATIONS_DIR))
@@ -39,11 +35,6 @@ def head_revision() -> str:
 
 def _current(connection: Connection) -> str | None:
     return MigrationContext.configure(connection).get_current_revision()
-
-
-async def current_revision(db: Database) -> str | None:
-    async with db.read_engine.connect() as connection:
-        return await connection.run_sync(_current)
 
 
 async def upgrade(db: Database) -> tuple[str | None, str]:
@@ -69,12 +60,3 @@ async def upgrade(db: Database) -> tuple[str | None, str]:
                 await connection.execute(text("SELECT pg_advisory_unlock(:k)"), {"k": ADVISORY_LOCK_KEY})
                 await connection.commit()
     return result
-
-
-async def check_at_head(db: Database) -> None:
-    current = await current_revision(db)
-    head = head_revision()
-    if current != head:
-        raise SchemaNotAtHead(
-            f"the database schema is at {current or 'nothing'}, not at {head}: run `pixie migrate`"
-        )
