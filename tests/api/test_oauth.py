@@ -12,6 +12,11 @@ from tests.conftest import PASSWORD, Instance, bearer
 from tests.oauth_helpers import form_of, pkce_pair
 
 
+def code_of(redirect: Any) -> str:
+    """The authorization code in the redirect back to the app."""
+    return parse_qs(urlsplit(redirect.headers["location"]).query)["code"][0]
+
+
 async def authorize(
     px: Instance,
     app: dict[str, Any],
@@ -200,13 +205,7 @@ async def test_public_client_may_use_pkce_without_a_secret_but_not_without_a_ver
     await px.user("alice")
     app = await px.app_credentials(redirect_uris="https://app.example/cb")
     verifier, challenge = pkce_pair()
-    code = parse_qs(
-        urlsplit(
-            (await authorize(px, app, redirect_uri="https://app.example/cb", challenge=challenge)).headers[
-                "location"
-            ]
-        ).query
-    )["code"][0]
+    code = code_of(await authorize(px, app, redirect_uri="https://app.example/cb", challenge=challenge))
     r = await px.client.post(
         "/oauth/token",
         data={
@@ -218,13 +217,7 @@ async def test_public_client_may_use_pkce_without_a_secret_but_not_without_a_ver
         },
     )
     assert r.status_code == 200
-    code2 = parse_qs(
-        urlsplit(
-            (await authorize(px, app, redirect_uri="https://app.example/cb", challenge=challenge)).headers[
-                "location"
-            ]
-        ).query
-    )["code"][0]
+    code2 = code_of(await authorize(px, app, redirect_uri="https://app.example/cb", challenge=challenge))
     r = await px.client.post(
         "/oauth/token",
         data={
@@ -425,9 +418,7 @@ async def test_discovery_document_lists_the_password_grant(px: Instance) -> None
 async def test_a_code_without_pkce_needs_the_client_secret(px: Instance) -> None:
     await px.user("alice")
     app = await px.app_credentials(redirect_uris="https://app.example/cb")
-    code = parse_qs(
-        urlsplit((await authorize(px, app, redirect_uri="https://app.example/cb")).headers["location"]).query
-    )["code"][0]
+    code = code_of(await authorize(px, app, redirect_uri="https://app.example/cb"))
     base = {
         "grant_type": "authorization_code",
         "client_id": app["client_id"],

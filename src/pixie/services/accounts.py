@@ -265,18 +265,20 @@ async def get_account(rt: Runtime, account_id: int) -> Account:
     return account
 
 
-async def get_user(rt: Runtime, account_id: int) -> tuple[Account, User]:
-    async with rt.db.read() as session:
-        row = (
-            await session.execute(
-                select(Account, User)
-                .join(User, User.account_id == Account.id)
-                .where(Account.id == account_id)
-            )
-        ).first()
+async def _account_and_user(session: AsyncSession, condition: Any) -> tuple[Account, User]:
+    row = (
+        await session.execute(
+            select(Account, User).join(User, User.account_id == Account.id).where(condition)
+        )
+    ).first()
     if row is None:
         raise NotFound()
     return row[0], row[1]
+
+
+async def get_user(rt: Runtime, account_id: int) -> tuple[Account, User]:
+    async with rt.db.read() as session:
+        return await _account_and_user(session, Account.id == account_id)
 
 
 async def lookup(rt: Runtime, acct: str) -> Account:
@@ -294,16 +296,10 @@ async def lookup(rt: Runtime, acct: str) -> Account:
 
 
 async def _by_username(session: AsyncSession, username: str) -> tuple[Account, User]:
-    row = (
-        await session.execute(
-            select(Account, User)
-            .join(User, User.account_id == Account.id)
-            .where(func.lower(Account.username) == username.lower())
-        )
-    ).first()
-    if row is None:
-        raise NotFound(f"no account named {username!r}")
-    return row[0], row[1]
+    try:
+        return await _account_and_user(session, func.lower(Account.username) == username.lower())
+    except NotFound:
+        raise NotFound(f"no account named {username!r}") from None
 
 
 # --- profile ------------------------------------------------------------------------------
@@ -354,16 +350,7 @@ async def update_profile(rt: Runtime, account_id: int, changes: ProfileChanges) 
         problems.add("source[language]", "ERR_INCLUSION", "Language must be an ISO 639 code")
     problems.raise_any()
     async with rt.write() as session:
-        row = (
-            await session.execute(
-                select(Account, User)
-                .join(User, User.account_id == Account.id)
-                .where(Account.id == account_id)
-            )
-        ).first()
-        if row is None:
-            raise NotFound()
-        account, user = row[0], row[1]
+        account, user = await _account_and_user(session, Account.id == account_id)
         for name in ("display_name", "note", "locked", "bot", "discoverable", "indexable"):
             value = getattr(changes, name)
             if value is not None:

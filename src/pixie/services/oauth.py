@@ -204,28 +204,36 @@ def _wants_refresh(app: Application) -> bool:
     return "refresh_token" in app.grant_types.split()
 
 
+async def check_password(rt: Runtime, email: str, password: str) -> tuple[Account, User] | None:
+    """The account behind an e-mail and password, or None. An unknown e-mail and a wrong password
+    give the same answer after the same work (a dummy hash is checked for unknown e-mails)."""
+    async with rt.db.read() as session:
+        row = (
+            await session.execute(
+                select(Account, User)
+                .join(User, User.account_id == Account.id)
+                .where(User.email == email.strip().lower())
+            )
+        ).first()
+    found = (row[0], row[1]) if row else None
+    if not await verify_password(found[1].password_hash if found else None, password):
+        return None
+    return found
+
+
+SUSPENDED_MESSAGE = "Your login is currently disabled"
+
+
 async def password_grant(
     rt: Runtime, app: Application, *, email: str, password: str, scope: str | None
 ) -> IssuedToken:
     wanted = _requested_scopes(app, scope)
-    async with rt.db.read() as session:
-        row = (
-            await session.execute(
-                select(User, Account)
-                .join(Account, Account.id == User.account_id)
-                .where(User.email == email.strip().lower())
-            )
-        ).first()
-    user, account = (row[0], row[1]) if row else (None, None)
-    # Unknown e-mail and wrong password: the same answer after the same work.
-    if (
-        not await verify_password(user.password_hash if user else None, password)
-        or user is None
-        or account is None
-    ):
+    found = await check_password(rt, email, password)
+    if found is None:
         raise invalid_grant()
+    account, user = found
     if account.suspended_at is not None:
-        raise Forbidden("Your login is currently disabled")
+        raise Forbidden(SUSPENDED_MESSAGE)
     async with rt.write() as session:
         await session.execute(update(User).where(User.id == user.id).values(last_sign_in_at=utcnow()))
         return issue_token(

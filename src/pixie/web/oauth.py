@@ -7,15 +7,12 @@ from urllib.parse import urlencode
 
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
-from sqlalchemy import select
 
 from pixie.api.common import html_page
 from pixie.api.deps import Auth, Caller, runtime
 from pixie.errors import PixieError
 from pixie.infra.runtime import Runtime
-from pixie.models.accounts import Account, User
 from pixie.services import oauth, scopes
-from pixie.services.passwords import verify_password
 from pixie.web.pages import SECURITY_HEADERS, csrf_ok, render
 
 router = APIRouter(tags=["oauth"])
@@ -119,36 +116,14 @@ async def authorize_submit(
             error_description="The resource owner denied the request.",
             state=p.get("state", ""),
         )
-    email = p.get("email", "").strip().lower()
-    async with rt.db.read() as session:
-        row = (
-            await session.execute(
-                select(User, Account).join(Account, Account.id == User.account_id).where(User.email == email)
-            )
-        ).first()
-    user, account = (row[0], row[1]) if row else (None, None)
-    # The same answer after the same work, whether the e-mail is unknown or the password wrong.
-    if (
-        not await verify_password(user.password_hash if user else None, p.get("password", ""))
-        or account is None
-    ):
-        return render(
-            rt,
-            request,
-            "authorize.html",
-            status_code=401,
-            error="Invalid e-mail or password.",
-            **_context(app, wanted, p),
+    found = await oauth.check_password(rt, p.get("email", ""), p.get("password", ""))
+    if found is None or found[0].suspended_at is not None:
+        status, message = (
+            (401, "Invalid e-mail or password.") if found is None else (403, oauth.SUSPENDED_MESSAGE)
         )
-    if account.suspended_at is not None:
-        return render(
-            rt,
-            request,
-            "authorize.html",
-            status_code=403,
-            error="Your login is currently disabled.",
-            **_context(app, wanted, p),
-        )
+        context = _context(app, wanted, p)
+        return render(rt, request, "authorize.html", status_code=status, error=message, **context)
+    account = found[0]
     code = await oauth.create_authorization_code(
         rt,
         app,
