@@ -183,27 +183,34 @@ class Instance:
         assert r.status_code == 200, r.text
         return dict(r.json())
 
+    async def password_login(
+        self, email: str, password: str = PASSWORD, scopes: str = "read write follow"
+    ) -> httpx.Response:
+        """The password grant through a new app, as a client logs in."""
+        app = await self.app_credentials()
+        return await self.client.post(
+            "/oauth/token",
+            data={
+                "grant_type": "password",
+                "client_id": app["client_id"],
+                "client_secret": app["client_secret"],
+                "username": email,
+                "password": password,
+                "scope": scopes,
+            },
+        )
+
     async def user(
         self, username: str = "alice", *, admin: bool = False, scopes: str = "read write follow"
     ) -> tuple[int, str]:
         """An account made by the operator, and a password-grant token for it."""
         from pixie.services import accounts
 
+        email = f"{username}@example.com"
         account = await accounts.create_user(
-            self.rt, username=username, email=f"{username}@example.com", password=PASSWORD, admin=admin
+            self.rt, username=username, email=email, password=PASSWORD, admin=admin
         )
-        app = await self.app_credentials()
-        r = await self.client.post(
-            "/oauth/token",
-            data={
-                "grant_type": "password",
-                "client_id": app["client_id"],
-                "client_secret": app["client_secret"],
-                "username": f"{username}@example.com",
-                "password": PASSWORD,
-                "scope": scopes,
-            },
-        )
+        r = await self.password_login(email, scopes=scopes)
         assert r.status_code == 200, r.text
         return account.id, str(r.json()["access_token"])
 

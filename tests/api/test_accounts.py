@@ -296,17 +296,7 @@ async def test_suspension_hides_the_account_and_stops_its_tokens(px: Instance) -
     assert r.json()["error"] == "Your login is currently disabled"
     assert (await px.client.get(f"/api/v1/accounts/{account_id}")).status_code == 404
     assert (await px.client.get("/api/v1/accounts/lookup", params={"acct": "alice"})).status_code == 404
-    app = await px.app_credentials()
-    login = await px.client.post(
-        "/oauth/token",
-        data={
-            "grant_type": "password",
-            "client_id": app["client_id"],
-            "client_secret": app["client_secret"],
-            "username": "alice@example.com",
-            "password": PASSWORD,
-        },
-    )
+    login = await px.password_login("alice@example.com", PASSWORD)
     assert login.status_code == 403
     await accounts.set_suspended(px.rt, "alice", False)
     assert (
@@ -343,17 +333,7 @@ async def test_password_reset_by_mail(px: Instance) -> None:
     assert (
         await px.client.get("/api/v1/accounts/verify_credentials", headers=bearer(token))
     ).status_code == 401
-    app = await px.app_credentials()
-    login = await px.client.post(
-        "/oauth/token",
-        data={
-            "grant_type": "password",
-            "client_id": app["client_id"],
-            "client_secret": app["client_secret"],
-            "username": "alice@example.com",
-            "password": "a brand new password",
-        },
-    )
+    login = await px.password_login("alice@example.com", "a brand new password")
     assert login.status_code == 200
     reused = await px.client.post("/auth/password", data=fields | {"password": "another new password"})
     assert reused.status_code == 422

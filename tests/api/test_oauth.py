@@ -14,7 +14,7 @@ from tests.oauth_helpers import form_of, pkce_pair
 
 def code_of(redirect: Any) -> str:
     """The authorization code in the redirect back to the app."""
-    return parse_qs(urlsplit(redirect.headers["location"]).query)["code"][0]
+    return str(parse_qs(urlsplit(redirect.headers["location"]).query)["code"][0])
 
 
 async def authorize(

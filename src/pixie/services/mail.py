@@ -22,6 +22,13 @@ async def _recipient(rt: Runtime, user_id: int) -> tuple[User, Account] | None:
     return (row[0], row[1]) if row else None
 
 
+async def _send(rt: Runtime, to: str, subject: str, text: str) -> None:
+    settings = rt.settings
+    await rt.mailer.send(
+        compose(sender=settings.smtp_from, to=to, subject=subject, text=text, domain=settings.domain)
+    )
+
+
 async def send_confirmation(rt: Runtime, delivery: Delivery) -> None:
     event = delivery.event
     assert isinstance(event, events.AccountCreated)
@@ -36,15 +43,7 @@ async def send_confirmation(rt: Runtime, delivery: Delivery) -> None:
         f"welcome to {rt.settings.instance_title}. Confirm your e-mail address by opening this link:\n\n"
         f"{link}\n\nThe link works for two days. If you did not sign up, ignore this message.\n"
     )
-    await rt.mailer.send(
-        compose(
-            sender=rt.settings.smtp_from,
-            to=user.email,
-            subject=f"Confirm your e-mail address for {rt.settings.instance_title}",
-            text=text,
-            domain=rt.settings.domain,
-        )
-    )
+    await _send(rt, user.email, f"Confirm your e-mail address for {rt.settings.instance_title}", text)
 
 
 async def send_password_reset(rt: Runtime, delivery: Delivery) -> None:
@@ -62,15 +61,7 @@ async def send_password_reset(rt: Runtime, delivery: Delivery) -> None:
         f"To choose a new one, open this link within two hours:\n\n{link}\n\n"
         "If it was not you, ignore this message: your password stays as it is.\n"
     )
-    await rt.mailer.send(
-        compose(
-            sender=rt.settings.smtp_from,
-            to=user.email,
-            subject=f"Reset your {rt.settings.instance_title} password",
-            text=text,
-            domain=rt.settings.domain,
-        )
-    )
+    await _send(rt, user.email, f"Reset your {rt.settings.instance_title} password", text)
 
 
 def install(rt: Runtime) -> None:
