@@ -49,6 +49,7 @@ schemathesis: install-dev
 	scripts/schemathesis.sh
 
 bench: install-dev
+	$(BIN)/python bench/startup.py
 	$(BIN)/python bench/verify_credentials.py
 
 lock:
