@@ -379,11 +379,80 @@ async def test_refresh_tokens_for_apps_that_register_the_grant(px: Instance) -> 
         "/oauth/token", data=creds | {"grant_type": "refresh_token", "refresh_token": first["refresh_token"]}
     )
     assert reused.status_code == 400
+    # A refresh token used twice was copied: the whole chain ends, the new token too.
     assert (
         await px.client.get(
             "/api/v1/accounts/verify_credentials", headers=bearer(second.json()["access_token"])
         )
-    ).status_code == 200
+    ).status_code == 401
+
+
+async def test_refresh_needs_the_grant_registered(px: Instance) -> None:
+    await px.user("alice")
+    app = await px.app_credentials()
+    creds = {"client_id": app["client_id"], "client_secret": app["client_secret"]}
+    r = await px.client.post(
+        "/oauth/token", data=creds | {"grant_type": "refresh_token", "refresh_token": "x"}
+    )
+    assert r.status_code == 400
+    assert r.json()["error"] == "unauthorized_client"
+
+
+async def test_scopes_default_to_read_and_unknown_ones_are_refused(px: Instance) -> None:
+    await px.user("alice")
+    app = await px.app_credentials(scopes="read write")
+    base = {"client_id": app["client_id"], "client_secret": app["client_secret"], "grant_type": "password"}
+    base |= {"username": "alice@example.com", "password": PASSWORD}
+    plain = await px.client.post("/oauth/token", data=base)
+    assert plain.json()["scope"] == "read"  # as on Mastodon
+    unknown = await px.client.post("/oauth/token", data=base | {"scope": "read everything"})
+    assert unknown.status_code == 400
+    assert unknown.json()["error"] == "invalid_scope"
+
+
+@pytest.mark.parametrize(
+    "data",
+    [
+        {"redirect_uris": "http://[::1"},
+        {"website": "http://[::1"},
+        {"website": "https://a.example/" + "x" * 2100},
+        {"redirect_uris": "javascript:alert(1)"},
+        {"client_name": "nul\x00byte"},
+    ],
+)
+async def test_malformed_app_registrations_are_client_errors(px: Instance, data: dict[str, str]) -> None:
+    r = await px.client.post("/api/v1/apps", data={"client_name": "x"} | data)
+    assert r.status_code in (400, 422)
+    assert "error" in r.json()
+
+
+async def test_nul_bytes_never_reach_the_database(px: Instance) -> None:
+    _, token = await px.user("alice")
+    app = await px.app_credentials()
+    creds = {"client_id": app["client_id"], "client_secret": app["client_secret"]}
+    r = await px.client.post(
+        "/oauth/token", data=creds | {"grant_type": "password", "username": "a\x00@x.com", "password": "x"}
+    )
+    assert r.status_code == 400
+    r = await px.client.post("/oauth/token", json={"grant_type": "client_credentials", "client_id": "a\x00"})
+    assert r.status_code == 400
+    r = await px.client.patch(
+        "/api/v1/accounts/update_credentials", json={"display_name": "a\x00"}, headers=bearer(token)
+    )
+    assert r.status_code == 400
+    page = await px.client.get("/oauth/authorize", params={"client_id": "a\x00", "redirect_uri": "x"})
+    assert page.status_code == 400
+    reset = await px.client.post("/auth/password/reset", data={"email": "a\x00@x.com"})
+    assert reset.status_code == 403
+
+
+async def test_pkce_challenges_must_look_like_s256_digests(px: Instance) -> None:
+    app = await px.app_credentials(redirect_uris="https://app.example/cb")
+    base = {"response_type": "code", "client_id": app["client_id"], "redirect_uri": "https://app.example/cb"}
+    too_long = base | {"code_challenge": "a" * 200, "code_challenge_method": "S256"}
+    assert (await px.client.get("/oauth/authorize", params=too_long)).status_code == 400
+    method_only = base | {"code_challenge_method": "x" * 40}
+    assert (await px.client.get("/oauth/authorize", params=method_only)).status_code == 400
 
 
 async def test_status_codes_for_token_problems(px: Instance) -> None:

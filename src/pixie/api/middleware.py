@@ -15,7 +15,7 @@ from starlette.requests import Request
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from pixie.api.deps import bearer_token, client_ip
-from pixie.errors import Unauthorized
+from pixie.errors import TooLarge, Unauthorized
 from pixie.infra.ratelimit import RateLimiter, Verdict, rule
 from pixie.infra.runtime import Runtime
 from pixie.services import oauth
@@ -157,7 +157,7 @@ class BodyLimit:
                 received += len(message.get("body", b""))
                 if received > limit:
                     too_large = True
-                    raise _BodyTooLarge()
+                    raise BodyTooLarge()
             return message
 
         async def tracking_send(message: Message) -> None:
@@ -168,7 +168,7 @@ class BodyLimit:
 
         try:
             await self.app(scope, counting_receive, tracking_send)
-        except _BodyTooLarge:
+        except BodyTooLarge:
             if not response_started:
                 await _send_error(send, 413, f"The request body is too large (limit {limit} bytes)")
         except Exception:
@@ -178,8 +178,11 @@ class BodyLimit:
                 raise
 
 
-class _BodyTooLarge(Exception):
-    pass
+class BodyTooLarge(TooLarge):
+    """Raised from inside the app's receive(): a body grew past the limit while it streamed in."""
+
+    def __init__(self) -> None:
+        super().__init__("The request body is too large")
 
 
 class RateLimits:

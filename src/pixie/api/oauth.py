@@ -63,7 +63,7 @@ async def token(
             raise oauth.invalid_client()
     else:
         app = await oauth.authenticate_client(rt, client_id, client_secret)
-    if req.grant_type not in app.grant_types.split() and req.grant_type != "refresh_token":
+    if req.grant_type not in app.grant_types.split():
         raise OAuthError("unauthorized_client", "The client is not authorized to use this grant type.")
     match req.grant_type:
         case "authorization_code":

@@ -17,7 +17,7 @@ from fastapi import Request
 from pydantic import BaseModel, ValidationError
 from starlette.datastructures import UploadFile
 
-from pixie.errors import BadRequest, Invalid
+from pixie.errors import BadRequest, Invalid, PixieError
 
 M = TypeVar("M", bound=BaseModel)
 _KEY = re.compile(r"^([^\[\]]+)((?:\[[^\[\]]*\])*)$")
@@ -63,8 +63,26 @@ def nest(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
     return result
 
 
+def refuse_nul(pairs: list[tuple[str, Any]]) -> list[tuple[str, Any]]:
+    """No text a client sends may hold a NUL character: databases refuse it (PostgreSQL does),
+    and nothing legitimate needs it."""
+    for key, value in pairs:
+        if "\x00" in key or (isinstance(value, str) and "\x00" in value):
+            raise BadRequest("Parameters may not contain NUL characters")
+    return pairs
+
+
+def _json_pairs(data: Any, prefix: str = "") -> list[tuple[str, Any]]:
+    """Every string in a JSON document, flattened, for the NUL check."""
+    if isinstance(data, dict):
+        return [pair for key, value in data.items() for pair in _json_pairs(value, prefix + str(key))]
+    if isinstance(data, list):
+        return [pair for value in data for pair in _json_pairs(value, prefix)]
+    return [(prefix, data)]
+
+
 async def read_params(request: Request, *, limit: int) -> dict[str, Any]:
-    params = nest(list(request.query_params.multi_items()))
+    params = nest(refuse_nul(list(request.query_params.multi_items())))
     if request.method in ("GET", "HEAD", "DELETE") and not request.headers.get("content-length"):
         return params
     content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
@@ -78,18 +96,21 @@ async def read_params(request: Request, *, limit: int) -> dict[str, Any]:
             raise BadRequest(f"The request body is not valid JSON: {exc}") from None
         if not isinstance(data, dict):
             raise BadRequest("The request body must be a JSON object")
+        refuse_nul(_json_pairs(data))
         # JSON may still use bracket keys ("source[privacy]"); read them the same way.
         params.update(nest(list(data.items())))
         return params
     if content_type in ("application/x-www-form-urlencoded", "multipart/form-data"):
         try:
             form = await request.form(max_files=limit, max_fields=1000)
+        except PixieError:
+            raise  # the body grew past its limit while it streamed in
         except Exception as exc:  # the multipart parser's own errors
             raise BadRequest(f"The form data could not be read: {exc}") from None
         items: list[tuple[str, Any]] = []
         for key, value in form.multi_items():
             items.append((key, value if isinstance(value, UploadFile) else str(value)))
-        params.update(nest(items))
+        params.update(nest(refuse_nul(items)))
     return params
 
 

@@ -43,6 +43,8 @@ class AccessToken(IdMixin, CreatedMixin, Base):
     revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     # The code it was redeemed from: a second use of that code revokes it (RFC 6749, 4.1.2).
     authorization_code_id: Mapped[int | None] = mapped_column(BigInteger, index=True)
+    # The first token of a refresh chain; a reused refresh token revokes the whole family.
+    family_id: Mapped[int] = mapped_column(BigInteger, nullable=False, index=True)
 
 
 class AuthorizationCode(IdMixin, CreatedMixin, Base):

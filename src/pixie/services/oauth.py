@@ -5,14 +5,17 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
+import re
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from urllib.parse import urlsplit
+from typing import Any
+from urllib.parse import SplitResult, urlsplit
 
 from cachetools import TTLCache
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from pixie.db.ids import new_id
 from pixie.db.types import utcnow
 from pixie.errors import Forbidden, Invalid, PixieError, Unauthorized
 from pixie.infra.outbox import Delivery
@@ -26,6 +29,8 @@ from pixie.services.passwords import verify_password
 from pixie.services.tokens import digest, new_secret
 
 OOB = "urn:ietf:wg:oauth:2.0:oob"
+# An S256 challenge is 43 base64url characters; RFC 7636 allows 43 to 128 unreserved ones.
+PKCE_CHALLENGE = re.compile(r"[A-Za-z0-9._~-]{43,128}")
 CODE_LIFETIME = timedelta(minutes=10)
 # Only tokens that come with a refresh token expire (apps opt in by registering the
 # refresh_token grant); the rest live until revoked, as Mastodon's do.
@@ -68,16 +73,36 @@ class CreatedApplication:
     client_secret: str  # shown once, at creation
 
 
+# Schemes that would run code in the browser that follows the redirect.
+_UNSAFE_SCHEMES = frozenset({"javascript", "data", "vbscript", "file", "blob"})
+MAX_URI_LENGTH = 2000
+
+
+def _split(uri: str) -> SplitResult | None:
+    try:
+        return urlsplit(uri)
+    except ValueError:  # e.g. an unclosed IPv6 bracket
+        return None
+
+
 def _check_redirect_uris(text: str) -> list[str]:
-    uris = [u.strip() for u in text.replace(",", "\n").splitlines() if u.strip()]
+    # Whitespace separates them, as on Mastodon; a comma may belong to a URI's query.
+    uris = text.split()
     if not uris:
         raise Invalid("Validation failed: Redirect URI can't be blank")
     for uri in uris:
         if uri == OOB:
             continue
-        parts = urlsplit(uri)
-        if not parts.scheme or parts.fragment or (parts.scheme in ("http", "https") and not parts.netloc):
-            raise Invalid(f"Validation failed: Redirect URI must be an absolute URI: {uri}")
+        parts = _split(uri)
+        if (
+            parts is None
+            or len(uri) > MAX_URI_LENGTH
+            or not parts.scheme
+            or parts.scheme.lower() in _UNSAFE_SCHEMES
+            or parts.fragment
+            or (parts.scheme in ("http", "https") and not parts.netloc)
+        ):
+            raise Invalid(f"Validation failed: Redirect URI must be an absolute URI: {uri[:200]}")
     return uris
 
 
@@ -97,7 +122,11 @@ async def create_application(
         raise Invalid("Validation failed: Application name is too long (maximum is 200 characters)")
     uris = _check_redirect_uris(redirect_uris)
     granted = scope_rules.parse(scopes)
-    if website and urlsplit(website).scheme not in ("http", "https"):
+    if website and (
+        len(website) > MAX_URI_LENGTH
+        or (parts := _split(website)) is None
+        or parts.scheme not in ("http", "https")
+    ):
         raise Invalid("Validation failed: Website must be an http(s) URL")
     grants = grant_types or ["authorization_code", "password", "client_credentials"]
     unknown = [g for g in grants if g not in GRANT_TYPES]
@@ -166,13 +195,18 @@ def issue_token(
     scopes: frozenset[str],
     refreshable: bool = False,
     authorization_code_id: int | None = None,
+    family_id: int | None = None,
 ) -> IssuedToken:
-    """Adds a new token to the caller's transaction and returns its secrets."""
+    """Adds a new token to the caller's transaction and returns its secrets. A refreshed token
+    stays in the family (and keeps the code) of the token it replaces."""
     raw = new_secret()
     refresh = new_secret() if refreshable else None
     now = utcnow()
+    token_id = new_id()
     session.add(
         AccessToken(
+            id=token_id,
+            family_id=family_id or token_id,
             token_hash=digest(raw),
             refresh_token_hash=digest(refresh) if refresh else None,
             application_id=application_id,
@@ -192,10 +226,14 @@ def issue_token(
     )
 
 
-def _requested_scopes(app: Application, requested: str | None) -> frozenset[str]:
-    allowed = frozenset(app.scopes.split())
-    wanted = scope_rules.parse(requested, default=app.scopes) if requested else allowed
-    if not scope_rules.subset(wanted, allowed):
+def requested_scopes(app: Application, requested: str | None) -> frozenset[str]:
+    """What a token request (or an authorization request) asks for; ``read`` when it names
+    nothing, as on Mastodon. Unknown scopes, or scopes the app did not register, are refused."""
+    try:
+        wanted = scope_rules.parse(requested)
+    except Invalid:
+        wanted = None
+    if wanted is None or not scope_rules.subset(wanted, frozenset(app.scopes.split())):
         raise OAuthError("invalid_scope", "The requested scope is invalid, unknown, or malformed.")
     return wanted
 
@@ -227,7 +265,7 @@ SUSPENDED_MESSAGE = "Your login is currently disabled"
 async def password_grant(
     rt: Runtime, app: Application, *, email: str, password: str, scope: str | None
 ) -> IssuedToken:
-    wanted = _requested_scopes(app, scope)
+    wanted = requested_scopes(app, scope)
     found = await check_password(rt, email, password)
     if found is None:
         raise invalid_grant()
@@ -246,7 +284,7 @@ async def password_grant(
 
 
 async def client_credentials_grant(rt: Runtime, app: Application, *, scope: str | None) -> IssuedToken:
-    wanted = _requested_scopes(app, scope)
+    wanted = requested_scopes(app, scope)
     async with rt.write() as session:
         return issue_token(session, application_id=app.id, account_id=None, scopes=wanted)
 
@@ -298,7 +336,6 @@ async def authorization_code_grant(
     that was issued with a PKCE challenge, and must answer it. A second use of a code revokes the
     tokens the first use got (RFC 6749, 4.1.2): whoever replays it may have stolen it."""
     now = utcnow()
-    revoked: list[str] = []
     async with rt.write() as session:
         grant = await session.scalar(
             select(AuthorizationCode).where(AuthorizationCode.code_hash == digest(code))
@@ -325,6 +362,9 @@ async def authorization_code_grant(
                 .values(used_at=now)
             )
             if used.rowcount:  # type: ignore[attr-defined]
+                await session.execute(
+                    update(User).where(User.account_id == grant.account_id).values(last_sign_in_at=now)
+                )
                 return issue_token(
                     session,
                     application_id=app.id,
@@ -333,43 +373,57 @@ async def authorization_code_grant(
                     refreshable=_wants_refresh(app),
                     authorization_code_id=grant.id,
                 )
-        issued_from_it = AccessToken.authorization_code_id == grant.id
-        revoked = list(
-            await session.scalars(
-                select(AccessToken.token_hash).where(issued_from_it, AccessToken.revoked_at.is_(None))
-            )
-        )
-        await session.execute(
-            update(AccessToken).where(issued_from_it, AccessToken.revoked_at.is_(None)).values(revoked_at=now)
-        )
-    for token_hash in revoked:
-        await rt.pubsub.publish(AUTH_CHANNEL, "t:" + token_hash)
+        families = select(AccessToken.family_id).where(AccessToken.authorization_code_id == grant.id)
+        revoked = await _revoke_families(session, families)
+    await _publish_revoked(rt, revoked)
     raise invalid_grant()
 
 
+async def _revoke_families(session: AsyncSession, families: Any) -> list[str]:
+    """Revokes every live token of the given families; returns their hashes to publish."""
+    live = (AccessToken.family_id.in_(families), AccessToken.revoked_at.is_(None))
+    hashes = list(await session.scalars(select(AccessToken.token_hash).where(*live)))
+    await session.execute(update(AccessToken).where(*live).values(revoked_at=utcnow()))
+    return hashes
+
+
+async def _publish_revoked(rt: Runtime, hashes: list[str]) -> None:
+    for token_hash in hashes:
+        await rt.pubsub.publish(AUTH_CHANNEL, "t:" + token_hash)
+
+
 async def refresh_token_grant(rt: Runtime, app: Application, *, refresh_token: str) -> IssuedToken:
+    """Rotates a refresh token. A refresh token used a second time was copied: the whole family
+    of tokens it belongs to is revoked (RFC 6819, 5.2.2.3)."""
     now = utcnow()
     async with rt.write() as session:
         old = await session.scalar(
             select(AccessToken).where(AccessToken.refresh_token_hash == digest(refresh_token))
         )
-        if old is None or old.application_id != app.id or old.revoked_at is not None:
+        if old is None or old.application_id != app.id:
             raise invalid_grant()
-        revoked = await session.execute(
+        rotated = await session.execute(
             update(AccessToken)
             .where(AccessToken.id == old.id, AccessToken.revoked_at.is_(None))
             .values(revoked_at=now)
         )
-        if not revoked.rowcount:  # type: ignore[attr-defined]
-            raise invalid_grant()
-        issued = issue_token(
-            session,
-            application_id=app.id,
-            account_id=old.account_id,
-            scopes=frozenset(old.scopes.split()),
-            refreshable=True,
-        )
-    await rt.pubsub.publish(AUTH_CHANNEL, "t:" + old.token_hash)
+        if rotated.rowcount:  # type: ignore[attr-defined]
+            issued = issue_token(
+                session,
+                application_id=app.id,
+                account_id=old.account_id,
+                scopes=frozenset(old.scopes.split()),
+                refreshable=True,
+                authorization_code_id=old.authorization_code_id,
+                family_id=old.family_id,
+            )
+            replayed: list[str] = []
+        else:
+            replayed = await _revoke_families(session, [old.family_id])
+    if replayed:
+        await _publish_revoked(rt, replayed)
+        raise invalid_grant()
+    await _publish_revoked(rt, [old.token_hash])
     return issued
 
 

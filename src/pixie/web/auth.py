@@ -10,7 +10,7 @@ from pixie.api.deps import Auth, Caller, runtime
 from pixie.errors import PixieError
 from pixie.infra.runtime import Runtime
 from pixie.services import accounts
-from pixie.web.pages import csrf_ok, render
+from pixie.web.pages import csrf_ok, form_fields, render
 
 router = APIRouter(tags=["auth pages"])
 
@@ -65,8 +65,8 @@ async def password_new(
 async def password_reset(
     request: Request, _: Caller = Depends(Auth.public()), rt: Runtime = Depends(runtime)
 ) -> Response:
-    form = await request.form()
-    if not csrf_ok(rt, request, str(form.get("csrf_token", ""))):
+    form = await form_fields(request)
+    if form is None or not csrf_ok(rt, request, form.get("csrf_token", "")):
         return render(
             rt,
             request,
@@ -75,7 +75,7 @@ async def password_reset(
             title="Reset your password",
             error="The form expired. Go back and try again.",
         )
-    await accounts.request_password_reset(rt, str(form.get("email", "")))
+    await accounts.request_password_reset(rt, form.get("email", ""))
     return render(
         rt,
         request,
@@ -109,9 +109,9 @@ async def password_edit(
 async def password_save(
     request: Request, _: Caller = Depends(Auth.public()), rt: Runtime = Depends(runtime)
 ) -> Response:
-    form = await request.form()
-    token = str(form.get("token", ""))
-    if not csrf_ok(rt, request, str(form.get("csrf_token", ""))):
+    form = await form_fields(request)
+    token = form.get("token", "") if form else ""
+    if form is None or not csrf_ok(rt, request, form.get("csrf_token", "")):
         return render(
             rt,
             request,
@@ -121,7 +121,7 @@ async def password_save(
             error="The form expired. Go back and try again.",
         )
     try:
-        account = await accounts.reset_password(rt, token, str(form.get("password", "")))
+        account = await accounts.reset_password(rt, token, form.get("password", ""))
     except PixieError as exc:
         return render(
             rt,

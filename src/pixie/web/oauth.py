@@ -13,7 +13,7 @@ from pixie.api.deps import Auth, Caller, runtime
 from pixie.errors import PixieError
 from pixie.infra.runtime import Runtime
 from pixie.services import oauth, scopes
-from pixie.web.pages import SECURITY_HEADERS, csrf_ok, render
+from pixie.web.pages import SECURITY_HEADERS, csrf_ok, form_fields, render, text_fields
 
 router = APIRouter(tags=["oauth"])
 
@@ -33,15 +33,16 @@ async def _validate(rt: Runtime, p: dict[str, str]) -> tuple[Any, frozenset[str]
         return "The application is unknown (client_id)."
     if not oauth.redirect_uri_allowed(app, p.get("redirect_uri", "")):
         return "The redirect URI is not one the application registered."
+    challenge, method = p.get("code_challenge", ""), p.get("code_challenge_method", "")
     # RFC 7636: no method means "plain", which Pixie does not accept.
-    if p.get("code_challenge") and p.get("code_challenge_method") != "S256":
+    if (challenge or method) and method != "S256":
         return "Only the S256 code challenge method is supported."
+    if challenge and not oauth.PKCE_CHALLENGE.fullmatch(challenge):
+        return "The code challenge is not a base64url SHA-256 digest."
     try:
-        wanted = scopes.parse(p.get("scope") or app.scopes)
-    except PixieError as exc:
-        return exc.description or exc.message
-    if not scopes.subset(wanted, frozenset(app.scopes.split())):
-        return "The application asked for scopes it did not register."
+        wanted = oauth.requested_scopes(app, p.get("scope"))
+    except PixieError:
+        return "The application asked for scopes that are unknown or that it did not register."
     return app, wanted
 
 
@@ -76,7 +77,9 @@ def _redirect(redirect_uri: str, **query: str) -> Response:
 async def authorize_page(
     request: Request, _: Caller = Depends(Auth.public()), rt: Runtime = Depends(runtime)
 ) -> Response:
-    p = dict(request.query_params)
+    p = text_fields(request.query_params.multi_items())
+    if p is None:
+        return _fail(rt, request, "The request holds characters that are not allowed.")
     checked = await _validate(rt, p)
     if isinstance(checked, str):
         return _fail(rt, request, checked)
@@ -93,11 +96,9 @@ async def authorize_page(
 async def authorize_submit(
     request: Request, _: Caller = Depends(Auth.public()), rt: Runtime = Depends(runtime)
 ) -> Response:
-    try:
-        form = await request.form()
-    except Exception:
+    p = await form_fields(request)
+    if p is None:
         return _fail(rt, request, "The form could not be read.")
-    p = {k: v for k, v in form.items() if isinstance(v, str)}
     checked = await _validate(rt, p)
     if isinstance(checked, str):
         return _fail(rt, request, checked)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import secrets
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
@@ -12,6 +13,7 @@ from jinja2 import Environment, FileSystemLoader, select_autoescape
 from starlette.requests import Request
 from starlette.responses import HTMLResponse
 
+from pixie.errors import TooLarge
 from pixie.infra.runtime import Runtime
 
 CSRF_COOKIE = "pixie_csrf"
@@ -60,3 +62,23 @@ def render(
 def csrf_ok(rt: Runtime, request: Request, submitted: str | None) -> bool:
     nonce = request.cookies.get(CSRF_COOKIE)
     return bool(nonce and submitted and hmac.compare_digest(_sign(rt, nonce), submitted))
+
+
+def text_fields(items: Iterable[tuple[str, Any]]) -> dict[str, str] | None:
+    """The text fields of a query or form, or None when one holds a NUL character (which the
+    database would refuse)."""
+    fields = {key: value for key, value in items if isinstance(value, str)}
+    if any("\x00" in key or "\x00" in value for key, value in fields.items()):
+        return None
+    return fields
+
+
+async def form_fields(request: Request) -> dict[str, str] | None:
+    """The submitted form's text fields, or None when it cannot be read or holds NUL characters."""
+    try:
+        form = await request.form()
+    except TooLarge:
+        raise
+    except Exception:
+        return None
+    return text_fields(form.multi_items())

@@ -25,6 +25,11 @@ router = APIRouter(tags=["accounts"])
 ACCOUNT_ID = Path(description="An account id")
 
 
+def _field_index(key: str) -> int:
+    """Rails sends profile fields as fields_attributes[0], [1], ...: keep their order."""
+    return int(key) if key.isascii() and key.isdigit() else 0
+
+
 @router.post(
     "/api/v1/accounts",
     response_model=Token,
@@ -83,10 +88,7 @@ async def update_credentials(
     fields = None
     if req.fields_attributes is not None:
         items = (
-            [
-                req.fields_attributes[k]
-                for k in sorted(req.fields_attributes, key=lambda k: int(k) if k.isdigit() else 0)
-            ]
+            [req.fields_attributes[k] for k in sorted(req.fields_attributes, key=_field_index)]
             if isinstance(req.fields_attributes, dict)
             else req.fields_attributes
         )

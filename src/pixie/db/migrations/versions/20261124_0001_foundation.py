@@ -158,6 +158,7 @@ def upgrade() -> None:
         sa.Column("expires_at", pixie.db.types.UTCDateTime(timezone=True), nullable=True),
         sa.Column("revoked_at", pixie.db.types.UTCDateTime(timezone=True), nullable=True),
         sa.Column("authorization_code_id", sa.BigInteger(), nullable=True),
+        sa.Column("family_id", sa.BigInteger(), nullable=False),
         sa.Column("id", sa.BigInteger(), autoincrement=False, nullable=False),
         sa.Column("created_at", pixie.db.types.UTCDateTime(timezone=True), nullable=False),
         sa.ForeignKeyConstraint(
@@ -177,6 +178,7 @@ def upgrade() -> None:
         sa.UniqueConstraint("token_hash", name=op.f("uq_oauth_access_tokens_token_hash")),
     )
     with op.batch_alter_table("oauth_access_tokens", schema=None) as batch_op:
+        batch_op.create_index(batch_op.f("ix_oauth_access_tokens_family_id"), ["family_id"], unique=False)
         batch_op.create_index(
             batch_op.f("ix_oauth_access_tokens_authorization_code_id"),
             ["authorization_code_id"],
@@ -273,6 +275,7 @@ def downgrade() -> None:
     op.drop_table("oauth_authorization_codes")
     with op.batch_alter_table("oauth_access_tokens", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_oauth_access_tokens_application_id"))
+        batch_op.drop_index(batch_op.f("ix_oauth_access_tokens_family_id"))
         batch_op.drop_index(batch_op.f("ix_oauth_access_tokens_authorization_code_id"))
         batch_op.drop_index(batch_op.f("ix_oauth_access_tokens_account_id"))
 
