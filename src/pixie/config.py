@@ -5,6 +5,7 @@ One object, built once and passed in; nothing else in Pixie reads ``os.environ``
 
 from __future__ import annotations
 
+import ipaddress
 import secrets
 from enum import StrEnum
 from pathlib import Path
@@ -140,6 +141,16 @@ class Settings(BaseSettings):
     def _split_commas(cls, value: Any) -> Any:
         if isinstance(value, str):
             return [item.strip() for item in value.split(",") if item.strip()]
+        return value
+
+    @field_validator("trusted_proxies")
+    @classmethod
+    def _check_proxies(cls, value: list[str]) -> list[str]:
+        for entry in value:
+            try:
+                ipaddress.ip_network(entry, strict=False)
+            except ValueError:
+                raise ValueError(f"PIXIE_TRUSTED_PROXIES: {entry!r} is not an address or network") from None
         return value
 
     @field_validator("instance_rules", mode="before")

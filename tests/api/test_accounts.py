@@ -404,3 +404,35 @@ async def test_a_suspension_from_another_process_reaches_an_embedded_server(star
                 break
             await asyncio.sleep(0.05)
         assert r.status_code == 403
+
+
+async def test_a_password_reset_closes_every_other_way_in(px: Instance) -> None:
+    from sqlalchemy import select
+
+    from pixie.models.email_tokens import EmailToken
+    from pixie.models.oauth import AuthorizationCode
+    from pixie.services import accounts
+    from tests.api.test_oauth import authorize
+
+    account_id, _ = await px.user("alice")
+    _, user = await accounts.get_user(px.rt, account_id)
+    first_link = await accounts.make_email_token(px.rt, user.id, accounts.RESET)
+    second_link = await accounts.make_email_token(px.rt, user.id, accounts.RESET)
+    # Someone with the old password starts the code flow and keeps the code for later.
+    app = await px.app_credentials(redirect_uris="https://app.example/cb")
+    assert (await authorize(px, app, redirect_uri="https://app.example/cb")).status_code == 302
+    await accounts.reset_password(px.rt, first_link, "a brand new password")
+    with pytest.raises(Exception, match="invalid or has expired"):
+        await accounts.reset_password(px.rt, second_link, "yet another password")
+    async with px.rt.db.read() as session:
+        assert (
+            list(await session.scalars(select(AuthorizationCode).where(AuthorizationCode.used_at.is_(None))))
+            == []
+        )
+        assert all(t.used_at is not None for t in await session.scalars(select(EmailToken)))
+
+
+async def test_credential_account_keeps_the_email_private(px: Instance) -> None:
+    _, token = await px.user("alice")
+    me = await px.client.get("/api/v1/accounts/verify_credentials", headers=bearer(token))
+    assert "alice@example.com" not in me.text

@@ -168,3 +168,37 @@ async def test_garbage_bodies_never_cause_a_server_error(px: Instance, content_t
         )
         assert r.status_code in (200, 400, 422), (body, r.status_code, r.text)
         assert "error" in r.json() or r.status_code == 200
+
+
+async def test_a_second_forwarded_for_line_cannot_spoof_the_client(start: Any) -> None:
+    """A proxy that appends its own X-Forwarded-For line leaves the client's line first."""
+    async with start(rate_limit_default="1/5minutes", trusted_proxies="127.0.0.1") as px:
+        spoofed = [("X-Forwarded-For", "6.6.6.6"), ("X-Forwarded-For", "203.0.113.9")]
+        assert (await px.client.get("/api/v2/instance", headers=spoofed)).status_code == 200
+        other_lie = [("X-Forwarded-For", "7.7.7.7"), ("X-Forwarded-For", "203.0.113.9")]
+        assert (await px.client.get("/api/v2/instance", headers=other_lie)).status_code == 429
+
+
+async def test_app_tokens_are_limited_per_address_not_per_app(start: Any) -> None:
+    async with start(rate_limit_default="2/5minutes", trusted_proxies="127.0.0.1") as px:
+        app = await px.app_credentials()
+        token = await px.app_token(app, "read")
+        for address, expected in [("198.51.100.1", 200), ("198.51.100.1", 200), ("198.51.100.1", 429)]:
+            r = await px.client.get(
+                "/api/v1/apps/verify_credentials", headers=bearer(token) | {"X-Forwarded-For": address}
+            )
+            assert r.status_code == expected
+        # Someone else using the same (public) app credentials is not locked out.
+        r = await px.client.get(
+            "/api/v1/apps/verify_credentials", headers=bearer(token) | {"X-Forwarded-For": "198.51.100.2"}
+        )
+        assert r.status_code == 200
+
+
+def test_bad_trusted_proxies_are_refused_at_start(tmp_path: Any) -> None:
+    from pydantic import ValidationError
+
+    from pixie.config import Settings
+
+    with pytest.raises(ValidationError, match="not an address"):
+        Settings(_env_file=None, trusted_proxies="10.0.0.0/8,proxy.internal")

@@ -61,3 +61,16 @@ def test_every_scope_has_words_for_the_consent_page() -> None:
         words = scopes.describe(scope)
         assert " " in words and words != scope, scope
     assert scopes.describe("write:media") == "upload images as you"
+
+
+async def test_the_token_cache_does_not_keep_a_read_older_than_an_invalidation() -> None:
+    from pixie.services.oauth import ACTIVE, Principal, TokenCache
+
+    cache = TokenCache(ttl_seconds=60)
+    principal = Principal(1, "h", 1, 1, frozenset({"read"}), ACTIVE, False, None)
+    started = cache.generation  # a look-up starts reading the database...
+    await cache.on_message("t:h")  # ...the token is revoked meanwhile...
+    cache.put(principal, read_at_generation=started)  # ...and the stale read comes back
+    assert cache.get("h") is None
+    cache.put(principal, read_at_generation=cache.generation)
+    assert cache.get("h") == principal

@@ -5,6 +5,7 @@ from __future__ import annotations
 import ipaddress
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import cache
 
 from fastapi import Request
 
@@ -107,12 +108,17 @@ class Auth:
         return Caller(principal)
 
 
+@cache
+def trusted_networks(proxies: tuple[str, ...]) -> list[ipaddress.IPv4Network | ipaddress.IPv6Network]:
+    return [ipaddress.ip_network(p, strict=False) for p in proxies]
+
+
 def client_ip(request: Request, trusted_proxies: Sequence[str]) -> str:
     """The client's address; X-Forwarded-For is believed only from a trusted proxy."""
     peer = request.client.host if request.client else "unknown"
     if not trusted_proxies:
         return peer
-    networks = [ipaddress.ip_network(p, strict=False) for p in trusted_proxies]
+    networks = trusted_networks(tuple(trusted_proxies))
 
     def trusted(address: str) -> bool:
         try:
@@ -123,7 +129,9 @@ def client_ip(request: Request, trusted_proxies: Sequence[str]) -> str:
 
     if not trusted(peer):
         return peer
-    hops = [h.strip() for h in request.headers.get("x-forwarded-for", "").split(",") if h.strip()]
+    # Every X-Forwarded-For line, in order: a proxy may add its own line after the client's.
+    lines = request.headers.getlist("x-forwarded-for")
+    hops = [h.strip() for line in lines for h in line.split(",") if h.strip()]
     # Walk back from the nearest hop; the first address that is not a trusted proxy is the client.
     for hop in reversed(hops):
         if not trusted(hop):

@@ -197,6 +197,7 @@ class RateLimits:
         ("POST", "/oauth/token", "login"),
         ("POST", "/oauth/authorize", "login"),
         ("POST", "/auth/password", "login"),
+        ("POST", "/auth/password/reset", "login"),
     )
 
     def __init__(self, app: ASGIApp, *, runtime: Runtime, limiter: RateLimiter) -> None:
@@ -224,12 +225,10 @@ class RateLimits:
             except Unauthorized:
                 principal = None
             state["principal"] = principal
-            if principal is not None:
-                key = (
-                    f"account:{principal.account_id}"
-                    if principal.account_id
-                    else f"app:{principal.application_id}"
-                )
+            # App-only tokens are counted by address, as Mastodon does: an app's credentials are
+            # often public (browser clients), so one bucket per app would let anyone drain it.
+            if principal is not None and principal.account_id is not None:
+                key = f"account:{principal.account_id}"
         verdict = await self.limiter.hit(self.default, "default", key)
         for method, path, name in self.STRICT:
             if scope["method"] == method and scope["path"] == path:

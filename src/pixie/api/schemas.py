@@ -87,7 +87,6 @@ class AiTrainingConsent(BaseModel):
 
 class CredentialPixie(BaseModel):
     ai_training_consent: AiTrainingConsent
-    email: str
     confirmed: bool
     approved: bool
 

@@ -84,7 +84,6 @@ def credential_account(settings: Settings, a: Account, user: User) -> dict[str, 
             "current_version": consent["current_version"],
             "updated_at": timestamp(consent["updated_at"]),
         },
-        "email": user.email,
         "confirmed": user.confirmed_at is not None,
         "approved": user.approved,
     }

@@ -8,7 +8,7 @@ from datetime import timedelta
 from typing import Any
 
 from email_validator import EmailNotValidError, validate_email
-from sqlalchemy import func, select, update
+from sqlalchemy import delete, func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -19,6 +19,7 @@ from pixie.infra.outbox import DomainEvent, record
 from pixie.infra.runtime import Runtime
 from pixie.models.accounts import Account, AiTrainingConsent, User
 from pixie.models.email_tokens import EmailToken
+from pixie.models.oauth import AuthorizationCode
 from pixie.services import events, passwords
 from pixie.services.invites import use_invite
 from pixie.services.oauth import IssuedToken, account_changed, issue_token, revoke_all_for_account
@@ -473,6 +474,19 @@ async def reset_password(rt: Runtime, raw_token: str, new_password: str) -> Acco
         if user.confirmed_at is None:
             user.confirmed_at = utcnow()
         await revoke_all_for_account(session, user.account_id)
+        # ...and every other way in that the old password opened: other reset links, and
+        # authorization codes not yet redeemed.
+        now = utcnow()
+        await session.execute(
+            update(EmailToken)
+            .where(EmailToken.user_id == user.id, EmailToken.purpose == RESET, EmailToken.used_at.is_(None))
+            .values(used_at=now)
+        )
+        await session.execute(
+            delete(AuthorizationCode).where(
+                AuthorizationCode.account_id == user.account_id, AuthorizationCode.used_at.is_(None)
+            )
+        )
         account = await session.get(Account, user.account_id)
         assert account is not None
     await account_changed(rt, account.id)

@@ -479,14 +479,19 @@ class TokenCache:
 
     def __init__(self, ttl_seconds: float, maxsize: int = 20_000) -> None:
         self._cache: TTLCache[str, Principal] = TTLCache(maxsize=maxsize, ttl=ttl_seconds)
+        # Bumped by every invalidation: a look-up whose database read began before one must not
+        # cache what it read (the row may predate the revocation).
+        self.generation = 0
 
     def get(self, token_hash: str) -> Principal | None:
         return self._cache.get(token_hash)
 
-    def put(self, principal: Principal) -> None:
-        self._cache[principal.token_hash] = principal
+    def put(self, principal: Principal, *, read_at_generation: int) -> None:
+        if read_at_generation == self.generation:
+            self._cache[principal.token_hash] = principal
 
     async def on_message(self, message: str) -> None:
+        self.generation += 1
         if message == RESET:
             self._cache.clear()
         elif message.startswith("t:"):
@@ -527,6 +532,7 @@ async def authenticate(rt: Runtime, cache: TokenCache, raw_token: str) -> Princi
     token_hash = digest(raw_token)
     principal = cache.get(token_hash)
     if principal is None:
+        generation = cache.generation
         async with rt.db.read() as session:
             row = (
                 await session.execute(
@@ -557,7 +563,7 @@ async def authenticate(rt: Runtime, cache: TokenCache, raw_token: str) -> Princi
             admin=bool(admin),
             expires_at=token.expires_at,
         )
-        cache.put(principal)
+        cache.put(principal, read_at_generation=generation)
     if principal.expires_at is not None and principal.expires_at < utcnow():
         raise Unauthorized("The access token expired")
     return principal
