@@ -71,7 +71,7 @@ async def test_failures_retry_with_backoff_then_fail(tmp_path: Path, backend: Ba
 async def test_a_late_worker_cannot_overwrite_a_reaped_job(tmp_path: Path, backend: Backend) -> None:
     async with running(tmp_path, backend, background=False) as px:
         db = px.rt.db
-        slow = JobRunner(db, lease_seconds=0.05)
+        slow = JobRunner(db, lease_seconds=60)
         fast = JobRunner(db)
         release = asyncio.Event()
         results: list[str] = []
@@ -90,7 +90,12 @@ async def test_a_late_worker_cannot_overwrite_a_reaped_job(tmp_path: Path, backe
         job_id = await jobs.enqueue(db, "test.race")
         assert job_id is not None
         first = asyncio.create_task(slow.run_one())
-        await asyncio.sleep(0.2)  # the slow worker's lease runs out
+        await asyncio.sleep(0.1)
+        # The slow worker stalls (a network partition, a frozen VM): its lease runs out unrenewed.
+        async with db.write() as session:
+            await session.execute(
+                update(Job).where(Job.id == job_id).values(lease_expires_at=utcnow() - timedelta(seconds=1))
+            )
         assert await jobs.reap(db) == 1
         assert await fast.run_one() is True
         release.set()
@@ -183,3 +188,25 @@ async def test_the_scheduler_queues_the_cleanup_job_which_removes_what_expired(
         assert done.result["removed"]["outbox_events"] >= 1
         async with px.rt.db.read() as session:
             assert list(await session.scalars(select(EmailToken))) == []
+
+
+async def test_a_long_job_keeps_its_lease_and_is_not_run_twice(tmp_path: Path, backend: Backend) -> None:
+    async with running(tmp_path, backend, background=False) as px:
+        db = px.rt.db
+        runner = JobRunner(db, lease_seconds=0.3)
+        runs: list[int] = []
+
+        async def long_work(ctx: JobContext) -> dict[str, str]:
+            runs.append(ctx.attempt)
+            for _ in range(10):  # 1 s: three lease lengths
+                await asyncio.sleep(0.1)
+                await jobs.reap(db)  # the reaper comes by often
+            return {"done": "yes"}
+
+        runner.register("test.long", long_work)
+        job_id = await jobs.enqueue(db, "test.long")
+        assert job_id is not None
+        assert await runner.run_one() is True
+        assert await runner.run_one() is False
+        done = await job(db, job_id)
+        assert (done.state, done.result, runs) == ("succeeded", {"done": "yes"}, [1])

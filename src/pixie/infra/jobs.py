@@ -127,6 +127,20 @@ class JobRunner:
             )
             return claimed
 
+    async def _keep_lease(self, mine: Any) -> None:
+        """Renews the lease while the job runs, so the reaper only takes jobs whose worker died."""
+        while True:
+            await asyncio.sleep(self._lease.total_seconds() / 3)
+            try:
+                async with self._db.write() as session:
+                    await session.execute(
+                        update(Job).where(mine).values(lease_expires_at=utcnow() + self._lease)
+                    )
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                log.warning("could not renew a job lease", exc_info=True)
+
     async def run_one(self) -> bool:
         """Claims and runs one due job; False when there was none."""
         job = await self._claim()
@@ -139,6 +153,7 @@ class JobRunner:
             Job.lease_owner == self._name,
             Job.attempts == job.attempts,
         )
+        heartbeat = asyncio.create_task(self._keep_lease(mine), name=f"pixie-lease-{job.id}")
         try:
             result = await self._functions[job.kind](context)
         except Exception as exc:
@@ -161,6 +176,8 @@ class JobRunner:
                     update(Job).where(mine).values(lease_owner=None, lease_expires_at=None, **values)
                 )
             return True
+        finally:
+            await cancel_all([heartbeat])
         async with self._db.write() as session:
             await session.execute(
                 update(Job)
