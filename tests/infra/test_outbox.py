@@ -160,3 +160,116 @@ async def test_a_duplicate_stream_entry_is_not_handled_twice(tmp_path: Path, pro
         assert handled == [12345]
     finally:
         await rt.stop()
+
+
+async def _two_dispatchers(
+    tmp_path: Path, production: Backend, handler: Any, *, retry_idle_ms: int = 15_000
+) -> tuple[list[Any], list[aioredis.Redis]]:
+    from tests.conftest import _reset_production
+
+    await _reset_production(production)
+    settings = make_settings(tmp_path, production)
+    runtimes, clients = [], []
+    for _ in range(2):
+        rt = build_runtime(settings, schema=production.schema)
+        rt.handlers.add("test.group", [Pinged], handler)
+        client = aioredis.Redis.from_url(REDIS_URL)
+        rt.dispatcher = RedisStreamsDispatcher(rt.db, rt.handlers, client, retry_idle_ms=retry_idle_ms)
+        await rt.dispatcher.start()
+        runtimes.append(rt)
+        clients.append(client)
+    return runtimes, clients
+
+
+async def _stop(runtimes: list[Any], clients: list[aioredis.Redis]) -> None:
+    for rt in runtimes:
+        await rt.dispatcher.stop()
+        await rt.stop()
+    for client in clients:
+        await client.aclose()
+
+
+async def test_a_slow_handler_is_not_taken_over_by_another_process(
+    tmp_path: Path, production: Backend
+) -> None:
+    runs: list[int] = []
+
+    async def slow(delivery: Delivery) -> None:
+        runs.append(delivery.id)
+        await asyncio.sleep(1.0)  # several retry intervals
+
+    runtimes, clients = await _two_dispatchers(tmp_path, production, slow, retry_idle_ms=250)
+    try:
+        async with runtimes[0].write() as session:
+            record(session, Pinged(n=1))
+        await runtimes[0].dispatcher.drain()
+        await asyncio.sleep(0.5)
+        assert len(runs) == 1
+    finally:
+        await _stop(runtimes, clients)
+
+
+async def test_the_dispatcher_recovers_when_redis_loses_the_stream(
+    tmp_path: Path, production: Backend
+) -> None:
+    seen: list[int] = []
+
+    async def handler(delivery: Delivery) -> None:
+        assert isinstance(delivery.event, Pinged)
+        seen.append(delivery.event.n)
+
+    runtimes, clients = await _two_dispatchers(tmp_path, production, handler)
+    try:
+        await clients[0].delete(RedisStreamsDispatcher.STREAM)  # as after a restart without persistence
+        await asyncio.sleep(0.1)
+        async with runtimes[0].write() as session:
+            record(session, Pinged(n=5))
+        for _ in range(100):
+            if seen:
+                break
+            await asyncio.sleep(0.05)
+        assert seen == [5]
+    finally:
+        await _stop(runtimes, clients)
+
+
+async def test_trimming_keeps_what_a_group_has_not_acknowledged(tmp_path: Path, production: Backend) -> None:
+    from tests.conftest import _reset_production
+
+    await _reset_production(production)
+    rt = build_runtime(make_settings(tmp_path, production), schema=production.schema)
+    client = aioredis.Redis.from_url(REDIS_URL)
+    stream = RedisStreamsDispatcher.STREAM
+    done: list[int] = []
+
+    async def quick(delivery: Delivery) -> None:
+        done.append(delivery.id)
+
+    async def never(delivery: Delivery) -> None:
+        raise RuntimeError("down")
+
+    rt.handlers.add("test.quick", [Pinged], quick)
+    rt.handlers.add("test.lagging", [Pinged], never)
+    dispatcher = RedisStreamsDispatcher(rt.db, rt.handlers, client, retry_idle_ms=60_000)
+    await dispatcher.start()
+    try:
+        for n in range(5):
+            async with rt.write() as session:
+                record(session, Pinged(n=n))
+        await dispatcher.relay_pending()
+        for _ in range(100):
+            if len(done) == 5:
+                break
+            await asyncio.sleep(0.05)
+        await dispatcher.trim()
+        assert await client.xlen(stream) == 5  # the lagging group still holds all five
+        # The lagging group catches up: it acknowledges everything it holds.
+        await client.xgroup_setid(stream, "test.lagging", "$")
+        held = await client.xpending_range(stream, "test.lagging", "-", "+", 100)
+        await client.xack(stream, "test.lagging", *[entry["message_id"] for entry in held])
+        await dispatcher.trim()
+        assert await client.xlen(stream) <= 1
+    finally:
+        await dispatcher.stop()
+        await client.aclose()
+        await rt.stop()

@@ -184,7 +184,8 @@ class RedisStreamsDispatcher:
     """Production: outbox -> Redis Stream -> one consumer group per handler group."""
 
     STREAM = "pixie:events"
-    MAX_LEN = 100_000
+    # The stream is trimmed to what some handler group still needs, this often.
+    TRIM_EVERY_SECONDS = 60.0
     # A message that a consumer took and did not acknowledge within this is handed out again
     # (the consumer died, or its handler failed).
     RETRY_IDLE_MS = 15_000
@@ -210,10 +211,13 @@ class RedisStreamsDispatcher:
         self._wake = asyncio.Event()
         self._tasks: list[asyncio.Task[None]] = []
 
+    async def _ensure_group(self, group: str) -> None:
+        with contextlib.suppress(ResponseError):  # BUSYGROUP: it exists already
+            await self._client.xgroup_create(self._stream, group, id="0", mkstream=True)
+
     async def start(self) -> None:
         for sub in self._handlers:
-            with contextlib.suppress(ResponseError):  # BUSYGROUP: it exists already
-                await self._client.xgroup_create(self._stream, sub.group, id="0", mkstream=True)
+            await self._ensure_group(sub.group)
         self._tasks.append(asyncio.create_task(self._relay_loop(), name="pixie-relay"))
         for sub in self._handlers:
             self._tasks.append(
@@ -267,8 +271,6 @@ class RedisStreamsDispatcher:
                         pipe.xadd(
                             self._stream,
                             {"id": str(row.id), "type": row.type, "payload": orjson.dumps(row.payload)},
-                            maxlen=self.MAX_LEN,
-                            approximate=True,
                         )
                     await pipe.execute()
                 now = utcnow()
@@ -276,11 +278,33 @@ class RedisStreamsDispatcher:
                     row.dispatched_at = now
                 moved += len(rows)
 
+    async def trim(self) -> None:
+        """Drops the entries every registered group has read and acknowledged. Not a length cap:
+        that would drop what a lagging group has yet to read."""
+        floors = []
+        groups = {g["name"].decode(): g for g in await self._client.xinfo_groups(self._stream)}
+        for sub in self._handlers:
+            group = groups.get(sub.group)
+            if group is None:
+                return  # a group not created yet needs everything
+            floor = group["last-delivered-id"]
+            if group["pending"]:
+                floor = (await self._client.xpending(self._stream, sub.group))["min"]
+            floors.append(_stream_id(floor))
+        if floors:
+            oldest = min(floors)
+            await self._client.xtrim(self._stream, minid=f"{oldest[0]}-{oldest[1]}", approximate=False)
+
     async def _relay_loop(self) -> None:
+        next_trim = 0.0
+        loop = asyncio.get_running_loop()
         while True:
             self._wake.clear()
             try:
                 await self.relay_pending()
+                if loop.time() >= next_trim:
+                    next_trim = loop.time() + self.TRIM_EVERY_SECONDS
+                    await self.trim()
             except asyncio.CancelledError:
                 raise
             except Exception:
@@ -305,9 +329,25 @@ class RedisStreamsDispatcher:
                         await self._handle(sub, message_id, fields)
             except asyncio.CancelledError:
                 raise
+            except ResponseError as exc:
+                if "NOGROUP" in str(exc):
+                    # Redis lost the stream (a restart without persistence): make the group again.
+                    log.warning("event stream or group missing; recreating it", extra={"group": sub.group})
+                    await self._ensure_group(sub.group)
+                else:
+                    log.exception("event consumer failed", extra={"group": sub.group})
+                    await asyncio.sleep(1)
             except Exception:
                 log.exception("event consumer failed", extra={"group": sub.group})
                 await asyncio.sleep(1)
+
+    async def _keep_claim(self, group: str, message_id: bytes, claim_key: str) -> None:
+        """While a slow handler runs, keeps its claim and the message's idle time fresh, so no
+        other consumer takes the message over and runs it a second time."""
+        while True:
+            await asyncio.sleep(self._retry_idle_ms / 3000)
+            await self._client.pexpire(claim_key, self._retry_idle_ms)
+            await self._client.xclaim(self._stream, group, self._consumer, 0, [message_id], justid=True)
 
     async def _handle(self, sub: Subscription, message_id: bytes, fields: dict[bytes, bytes]) -> None:
         type_ = fields[b"type"].decode()
@@ -325,6 +365,7 @@ class RedisStreamsDispatcher:
             return
         if not await self._client.set(claim_key, self._consumer, nx=True, px=self._retry_idle_ms):
             return  # another consumer is on it; if it dies, this copy comes back later
+        keep = asyncio.create_task(self._keep_claim(sub.group, message_id, claim_key))
         try:
             event = DomainEvent.parse(type_, orjson.loads(fields[b"payload"]))
             await sub.handler(Delivery(event_id, event))
@@ -335,8 +376,16 @@ class RedisStreamsDispatcher:
             )
             await self._client.delete(claim_key)
             return  # not acknowledged: handed out again after the retry interval
+        finally:
+            await cancel_all([keep])
         async with self._client.pipeline(transaction=True) as pipe:
             pipe.set(done_key, "1", ex=self.DONE_TTL_SECONDS)
             pipe.delete(claim_key)
             pipe.xack(self._stream, sub.group, message_id)
             await pipe.execute()
+
+
+def _stream_id(raw: bytes | str) -> tuple[int, int]:
+    text = raw.decode() if isinstance(raw, bytes) else raw
+    ms, _, seq = text.partition("-")
+    return int(ms), int(seq or 0)
