@@ -10,7 +10,7 @@ import pytest
 import redis.asyncio as aioredis
 from sqlalchemy import func, select
 
-from pixie.infra.outbox import Delivery, DomainEvent, RedisStreamsDispatcher, record
+from pixie.infra.outbox import Delivery, DomainEvent, InProcessDispatcher, RedisStreamsDispatcher, record
 from pixie.infra.runtime import build_runtime
 from pixie.models.system import OutboxEvent
 from tests.conftest import REDIS_URL, Backend, make_settings, running
@@ -272,4 +272,45 @@ async def test_trimming_keeps_what_a_group_has_not_acknowledged(tmp_path: Path, 
     finally:
         await dispatcher.stop()
         await client.aclose()
+        await rt.stop()
+
+
+async def test_embedded_dispatch_keeps_a_failing_event_until_it_succeeds(
+    tmp_path: Path, sqlite_template: Path
+) -> None:
+    import shutil
+
+    db_path = tmp_path / "pixie.sqlite3"
+    shutil.copy(sqlite_template, db_path)
+    backend = Backend("embedded", {"database_url": f"sqlite+aiosqlite:///{db_path}"})
+    rt = build_runtime(make_settings(tmp_path, backend), background=False)
+    calls: dict[str, int] = {"ok": 0, "flaky": 0}
+
+    async def ok(delivery: Delivery) -> None:
+        calls["ok"] += 1
+
+    async def flaky(delivery: Delivery) -> None:
+        calls["flaky"] += 1
+        if calls["flaky"] < 3:
+            raise ConnectionError("the mail server is down")
+
+    rt.handlers.add("test.ok", [Pinged], ok)
+    rt.handlers.add("test.flaky", [Pinged], flaky)
+    dispatcher = rt.dispatcher
+    assert isinstance(dispatcher, InProcessDispatcher)
+    try:
+        async with rt.write() as session:
+            record(session, Pinged(n=1))
+        for _ in range(100):
+            await dispatcher.dispatch_pending()
+            if calls["flaky"] >= 3:
+                break
+            await asyncio.sleep(0.1)
+        async with rt.db.read() as session:
+            pending = await session.scalar(
+                select(func.count()).select_from(OutboxEvent).where(OutboxEvent.dispatched_at.is_(None))
+            )
+        assert calls == {"ok": 1, "flaky": 3}  # the one that worked ran once
+        assert pending == 0
+    finally:
         await rt.stop()

@@ -108,11 +108,11 @@ async def _pending(db: Database, limit: int) -> list[OutboxEvent]:
 class InProcessDispatcher:
     """Embedded defaults: after each commit, this process runs the handlers itself.
 
-    An event stays pending until every handler has run it (so a crash re-runs it at the next
-    start); a failing handler is retried with backoff a few times and then logged.
+    An event stays pending until every handler has run it, so a crash re-runs it at the next
+    start: handlers are written to be run again safely.
     """
 
-    RETRIES = 5
+    BATCH = 500
 
     # The poll finds events that another process (a CLI run) wrote to the shared database.
     def __init__(self, db: Database, handlers: Handlers, *, poll_seconds: float = 1.0) -> None:
@@ -122,6 +122,10 @@ class InProcessDispatcher:
         self._wake = asyncio.Event()
         self._idle = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
+        # Per pending event: the groups that handled it, its failures, when to try again.
+        self._done: dict[int, set[str]] = {}
+        self._failures: dict[int, int] = {}
+        self._retry_at: dict[int, float] = {}
 
     async def start(self) -> None:
         self._task = asyncio.create_task(self._run(), name="pixie-dispatch")
@@ -156,28 +160,42 @@ class InProcessDispatcher:
                 await asyncio.wait_for(self._wake.wait(), timeout=self._poll)
 
     async def dispatch_pending(self) -> None:
-        while rows := await _pending(self._db, 100):
+        """Runs every pending event's handlers. A handler that fails is retried with backoff and
+        the event stays pending until every handler has run it; the handlers that succeeded are
+        not run again meanwhile."""
+        loop = asyncio.get_running_loop()
+        while True:
+            rows = await _pending(self._db, self.BATCH)
+            finished = 0
             for row in rows:
+                if self._retry_at.get(row.id, 0.0) > loop.time():
+                    continue
+                done = self._done.setdefault(row.id, set())
                 delivery = Delivery(row.id, DomainEvent.parse(row.type, row.payload))
                 for sub in self._handlers:
-                    if row.type in sub.event_types:
-                        await self._run_handler(sub, delivery)
-                async with self._db.write() as session:
-                    await session.execute(
-                        update(OutboxEvent).where(OutboxEvent.id == row.id).values(dispatched_at=utcnow())
-                    )
-
-    async def _run_handler(self, sub: Subscription, delivery: Delivery) -> None:
-        for attempt in range(self.RETRIES):
-            try:
-                await sub.handler(delivery)
+                    if row.type not in sub.event_types or sub.group in done:
+                        continue
+                    try:
+                        await sub.handler(delivery)
+                        done.add(sub.group)
+                    except Exception:
+                        failures = self._failures.get(row.id, 0) + 1
+                        self._failures[row.id] = failures
+                        self._retry_at[row.id] = loop.time() + min(0.5 * 2**failures, 300.0)
+                        log.exception(
+                            "event handler failed; it will be retried",
+                            extra={"group": sub.group, "event_id": row.id, "attempt": failures},
+                        )
+                if all(sub.group in done for sub in self._handlers if row.type in sub.event_types):
+                    async with self._db.write() as session:
+                        await session.execute(
+                            update(OutboxEvent).where(OutboxEvent.id == row.id).values(dispatched_at=utcnow())
+                        )
+                    for state in (self._done, self._failures, self._retry_at):
+                        state.pop(row.id, None)
+                    finished += 1
+            if len(rows) < self.BATCH or not finished:
                 return
-            except Exception:
-                log.exception(
-                    "event handler failed",
-                    extra={"group": sub.group, "event_id": delivery.id, "attempt": attempt + 1},
-                )
-                await asyncio.sleep(min(0.2 * 2**attempt, 5))
 
 
 class RedisStreamsDispatcher:
