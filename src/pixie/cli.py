@@ -26,13 +26,13 @@ def _settings() -> Settings:
 def _run(settings: Settings, action: Callable[[Any], Awaitable[T]]) -> T:
     """Runs one service call against the database, outside any server process."""
     from pixie.db.schema import SchemaNotAtHead, check_at_head
-    from pixie.infra.runtime import build_runtime, take_id_node
+    from pixie.infra.runtime import build_runtime
 
     async def main() -> T:
         rt = build_runtime(settings, background=False)
         try:
             await check_at_head(rt.db)
-            await take_id_node(rt.db)
+            await rt.id_node.acquire()
             return await action(rt)
         finally:
             await rt.stop()

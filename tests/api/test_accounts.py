@@ -384,7 +384,7 @@ async def test_a_suspension_from_another_process_reaches_an_embedded_server(star
     """`pixie suspend` runs in its own process and shares only the database with the server."""
     import asyncio
 
-    from pixie.infra.runtime import build_runtime, take_id_node
+    from pixie.infra.runtime import build_runtime
     from pixie.services import accounts
 
     async with start() as px:
@@ -393,7 +393,7 @@ async def test_a_suspension_from_another_process_reaches_an_embedded_server(star
             await px.client.get("/api/v1/accounts/verify_credentials", headers=bearer(token))
         ).status_code == 200
         cli = build_runtime(px.settings, background=False, schema=px.backend.schema)
-        await take_id_node(cli.db)
+        await cli.id_node.acquire()
         try:
             await accounts.set_suspended(cli, "alice", True)
         finally:

@@ -17,7 +17,7 @@ from pixie.db.engine import Database
 from pixie.db.ids import IdGenerator, id_at, time_of
 from pixie.db.migrate import head_revision, upgrade
 from pixie.db.schema import HEAD_REVISION, SchemaNotAtHead, check_at_head
-from pixie.infra.runtime import take_id_node
+from pixie.infra.id_nodes import IdNodeLease
 from pixie.models.accounts import Account
 from tests.conftest import PG_URL, Backend, running
 
@@ -40,10 +40,17 @@ def test_two_nodes_never_collide_in_the_same_millisecond() -> None:
     assert not first & second
 
 
-async def test_each_process_takes_its_own_node(tmp_path: Path, backend: Backend) -> None:
+async def test_each_process_leases_its_own_node(tmp_path: Path, backend: Backend) -> None:
     async with running(tmp_path, backend, background=False) as px:
-        nodes = [await take_id_node(px.rt.db) for _ in range(3)]
-        assert len(set(nodes)) == 3
+        leases = [IdNodeLease(px.rt.db) for _ in range(3)]
+        nodes = [await lease.acquire() for lease in leases]
+        assert len({*nodes, px.rt.id_node.node}) == 4  # the running app holds one too
+        await leases[0].release()
+        again = IdNodeLease(px.rt.db)
+        assert await again.acquire() == nodes[0]  # a released node is free again
+        short = IdNodeLease(px.rt.db, lease=timedelta(seconds=-1))  # a holder that died long ago
+        taken = await short.acquire()
+        assert await IdNodeLease(px.rt.db).acquire() == taken
 
 
 async def test_times_come_back_timezone_aware_utc(tmp_path: Path, backend: Backend) -> None:

@@ -9,18 +9,16 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import redis.asyncio as aioredis
-from sqlalchemy import update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from pixie.config import Settings
 from pixie.db.engine import Database
-from pixie.db.ids import generator
+from pixie.infra.id_nodes import IdNodeLease
 from pixie.infra.jobs import JobRunner, Scheduler
 from pixie.infra.mail import FileOutbox, Mailer, SmtpMailer
 from pixie.infra.outbox import Dispatcher, Handlers, InProcessDispatcher, RedisStreamsDispatcher
 from pixie.infra.pubsub import InProcessPubSub, PubSub, RedisPubSub
 from pixie.infra.ratelimit import RateLimiter
-from pixie.models.system import IdNode
 
 log = logging.getLogger("pixie.runtime")
 
@@ -38,8 +36,12 @@ class Runtime:
     limiter: RateLimiter
     redis: aioredis.Redis | None = None
     background: bool = True  # run the dispatcher, job runner and scheduler in this process
+    id_node: IdNodeLease = field(init=False)
     _on_start: list[Callable[[], Awaitable[None]]] = field(default_factory=list)
     started: bool = False
+
+    def __post_init__(self) -> None:
+        self.id_node = IdNodeLease(self.db)
 
     @asynccontextmanager
     async def write(self) -> AsyncIterator[AsyncSession]:
@@ -54,7 +56,9 @@ class Runtime:
         self._on_start.append(hook)
 
     async def start(self) -> None:
-        await take_id_node(self.db)
+        await self.id_node.acquire()
+        if self.background:
+            self.id_node.keep()
         for hook in self._on_start:
             await hook()
         await self.pubsub.start()
@@ -70,21 +74,11 @@ class Runtime:
             await self.jobs.stop()
             await self.dispatcher.stop()
         await self.pubsub.stop()
+        await self.id_node.release()
         if self.redis is not None:
             await self.redis.aclose()
         await self.db.dispose()
         self.started = False
-
-
-async def take_id_node(db: Database) -> int:
-    """Gives this process an id node number no other running process holds."""
-    async with db.write() as session:
-        value = await session.scalar(
-            update(IdNode).where(IdNode.id == 1).values(value=IdNode.value + 1).returning(IdNode.value)
-        )
-    node = int(value or 0)
-    generator().set_node(node)
-    return node
 
 
 def build_runtime(settings: Settings, *, background: bool = True, **db_options: Any) -> Runtime:

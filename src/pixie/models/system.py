@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, BigInteger, Index, Integer, String, Text
+from sqlalchemy import JSON, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from pixie.db.base import Base, CreatedMixin, IdMixin
@@ -54,9 +54,10 @@ class Lock(Base):
 
 
 class IdNode(Base):
-    """One counter row; each process takes the next value as its id node number."""
+    """The 256 id node numbers; a running process leases one (see infra/id_nodes.py)."""
 
     __tablename__ = "id_nodes"
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    value: Mapped[int] = mapped_column(BigInteger, nullable=False, default=0)
+    holder: Mapped[str | None] = mapped_column(String(64))
+    expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

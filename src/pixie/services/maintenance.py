@@ -20,6 +20,7 @@ CLEANUP_EVERY = timedelta(hours=1)
 REAP_EVERY = timedelta(seconds=30)
 KEEP_REVOKED_TOKENS = timedelta(days=30)
 KEEP_FINISHED_JOBS = timedelta(days=7)
+KEEP_USED_CODES = timedelta(days=1)
 
 
 async def cleanup(rt: Runtime) -> dict[str, int]:
@@ -27,8 +28,10 @@ async def cleanup(rt: Runtime) -> dict[str, int]:
     removed: dict[str, int] = {}
     async with rt.write() as session:
         statements: dict[str, Any] = {
+            # Used codes are kept a day past their expiry, so a replay is still recognised
+            # (and revokes what the code gave) rather than being an unknown code.
             "authorization_codes": delete(AuthorizationCode).where(
-                (AuthorizationCode.expires_at < now) | AuthorizationCode.used_at.is_not(None)
+                AuthorizationCode.expires_at < now - KEEP_USED_CODES
             ),
             "email_tokens": delete(EmailToken).where(
                 (EmailToken.expires_at < now) | EmailToken.used_at.is_not(None)

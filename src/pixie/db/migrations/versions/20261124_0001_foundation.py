@@ -45,10 +45,11 @@ def upgrade() -> None:
     id_nodes = op.create_table(
         "id_nodes",
         sa.Column("id", sa.Integer(), nullable=False),
-        sa.Column("value", sa.BigInteger(), nullable=False),
+        sa.Column("holder", sa.String(length=64), nullable=True),
+        sa.Column("expires_at", pixie.db.types.UTCDateTime(timezone=True), nullable=True),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_id_nodes")),
     )
-    op.bulk_insert(id_nodes, [{"id": 1, "value": 0}])
+    op.bulk_insert(id_nodes, [{"id": node} for node in range(256)])
     op.create_table(
         "jobs",
         sa.Column("kind", sa.String(length=64), nullable=False),
