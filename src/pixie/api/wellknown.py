@@ -28,7 +28,7 @@ router = APIRouter(tags=["discovery"])
 @router.get(
     "/.well-known/webfinger",
     response_model=WebFinger,
-    responses=errors(404, 422),
+    responses=errors(400, 404, 422),
     openapi_extra=query_schema(WebFingerQuery),
     summary="Find a local account by acct: URI",
 )

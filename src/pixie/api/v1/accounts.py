@@ -114,7 +114,7 @@ async def update_credentials(
 @router.get(
     "/api/v1/accounts/lookup",
     response_model=Account,
-    responses=errors(404, 422),
+    responses=errors(400, 404, 422),
     openapi_extra=query_schema(LookupQuery),
     summary="Find an account by its acct (name or name@this.domain)",
 )
