@@ -42,6 +42,10 @@ def test_operator_workflow(env: dict[str, str], tmp_path: Path) -> None:
     code = pixie(env, "invite", "--max-uses", "3", "--expires-in", "7d")
     assert code.returncode == 0
     assert code.stdout.strip().isalnum() and len(code.stdout.strip()) == 12 and code.stdout.count("\n") == 1
+    revoked = pixie(env, "revoke-invite", code.stdout.strip())
+    assert revoked.returncode == 0, revoked.stderr
+    again = pixie(env, "revoke-invite", code.stdout.strip())
+    assert again.returncode == 1 and "no usable invite" in again.stderr
     bad = pixie(env, "invite", "--expires-in", "soon")
     assert bad.returncode == 2 and "duration" in bad.stderr
     for command in ("suspend", "unsuspend", "approve"):

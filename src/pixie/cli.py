@@ -161,6 +161,16 @@ def invite(max_uses: int | None, expires_in: str | None) -> None:
     click.echo(made.code)
 
 
+@main.command("revoke-invite")
+@click.argument("code")
+def revoke_invite(code: str) -> None:
+    """Make an invite code unusable (it leaked, or it was meant for someone else)."""
+    from pixie.services import invites
+
+    _run(_settings(), lambda rt: invites.revoke_invite(rt, code))
+    click.echo("revoked", err=True)
+
+
 @main.command()
 @click.argument("username")
 def approve(username: str) -> None:

@@ -436,3 +436,13 @@ async def test_credential_account_keeps_the_email_private(px: Instance) -> None:
     _, token = await px.user("alice")
     me = await px.client.get("/api/v1/accounts/verify_credentials", headers=bearer(token))
     assert "alice@example.com" not in me.text
+
+
+async def test_a_revoked_invite_no_longer_lets_anyone_in(px: Instance) -> None:
+    from pixie.services import invites
+
+    code = await px.invite()
+    await invites.revoke_invite(px.rt, code)
+    app_token = await px.app_token(await px.app_credentials())
+    r = await register(px, app_token, invite_code=code)
+    assert r.status_code == 422

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from typing import Any
@@ -37,7 +37,6 @@ class Runtime:
     redis: aioredis.Redis | None = None
     background: bool = True  # run the dispatcher, job runner and scheduler in this process
     id_node: IdNodeLease = field(init=False)
-    _on_start: list[Callable[[], Awaitable[None]]] = field(default_factory=list)
     started: bool = False
 
     def __post_init__(self) -> None:
@@ -52,15 +51,10 @@ class Runtime:
         if has_events:
             self.dispatcher.kick()
 
-    def on_start(self, hook: Callable[[], Awaitable[None]]) -> None:
-        self._on_start.append(hook)
-
     async def start(self) -> None:
         await self.id_node.acquire()
         if self.background:
             self.id_node.keep()
-        for hook in self._on_start:
-            await hook()
         await self.pubsub.start()
         if self.background:
             await self.dispatcher.start()

@@ -11,7 +11,7 @@ from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from pixie.db.types import utcnow
-from pixie.errors import Invalid
+from pixie.errors import Invalid, NotFound
 from pixie.infra.runtime import Runtime
 from pixie.models.invites import Invite
 
@@ -70,3 +70,12 @@ async def use_invite(session: AsyncSession, code: str) -> Invite | None:
         update(Invite).where(Invite.id == invite.id, *_usable(now)).values(uses=Invite.uses + 1)  # type: ignore[arg-type]
     )
     return invite if counted.rowcount else None  # type: ignore[attr-defined]
+
+
+async def revoke_invite(rt: Runtime, code: str) -> None:
+    async with rt.write() as session:
+        revoked = await session.execute(
+            update(Invite).where(Invite.code == code, Invite.revoked_at.is_(None)).values(revoked_at=utcnow())
+        )
+    if not revoked.rowcount:  # type: ignore[attr-defined]
+        raise NotFound(f"no usable invite with the code {code!r}")
