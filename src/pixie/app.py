@@ -21,6 +21,7 @@ from pixie.api.responses import JSON
 from pixie.api.v1.accounts import router as accounts_router
 from pixie.api.v1.apps import router as apps_router
 from pixie.api.v1.instance import router as instance_router
+from pixie.api.v1.statuses import router as statuses_router
 from pixie.api.wellknown import router as wellknown_router
 from pixie.config import Settings
 from pixie.db.schema import check_at_head
@@ -34,6 +35,7 @@ ROUTERS = (
     apps_router,
     accounts_router,
     instance_router,
+    statuses_router,
     oauth_router,
     oauth_pages_router,
     auth_pages_router,

@@ -135,3 +135,22 @@ def test_the_shape_check_catches_a_wrong_type() -> None:
         != []
     )
     assert check_shape("Rule", {"id": "1", "text": "x"}) == ["hint: missing"]
+
+
+async def test_status_entities(px: Instance) -> None:
+    _, alice = await px.user("alice")
+    await px.user("bob")
+    r = await px.client.post(
+        "/api/v1/statuses",
+        data={"status": "hi @bob #art https://example.com", "spoiler_text": "cw", "language": "en"},
+        headers=bearer(alice),
+    )
+    status = r.json()
+    assert check_shape("Status", status) == []
+    assert check_shape("Account", status["account"]) == []
+    for mention in status["mentions"]:
+        assert check_shape("StatusMention", mention) == []
+    for tag in status["tags"]:
+        assert check_shape("StatusTag", tag) == []
+    deleted = (await px.client.delete(f"/api/v1/statuses/{status['id']}", headers=bearer(alice))).json()
+    assert check_shape("Status", deleted) == []

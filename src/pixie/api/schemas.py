@@ -214,6 +214,53 @@ class Health(BaseModel):
     redis: str | None
 
 
+class StatusMention(BaseModel):
+    id: str
+    username: str
+    url: str
+    acct: str
+
+
+class StatusTag(BaseModel):
+    name: str
+    url: str
+
+
+class Status(BaseModel):
+    id: str
+    uri: str
+    url: str | None
+    created_at: str
+    edited_at: str | None
+    account: Account
+    content: str
+    visibility: str
+    sensitive: bool
+    spoiler_text: str
+    media_attachments: list[dict[str, Any]]
+    application: dict[str, Any] | None
+    mentions: list[StatusMention]
+    tags: list[StatusTag]
+    emojis: list[dict[str, Any]]
+    reblogs_count: int
+    favourites_count: int
+    replies_count: int
+    in_reply_to_id: str | None
+    in_reply_to_account_id: str | None
+    reblog: dict[str, Any] | None
+    poll: dict[str, Any] | None
+    card: dict[str, Any] | None
+    language: str | None
+    text: str | None
+    filtered: list[dict[str, Any]]
+    favourited: bool
+    reblogged: bool
+    muted: bool
+    bookmarked: bool
+    pinned: bool
+    pixie: dict[str, Any]
+
+
 # --- requests -------------------------------------------------------------------------------
 
 
@@ -292,3 +339,13 @@ class LookupQuery(Loose):
 
 class WebFingerQuery(Loose):
     resource: str = Field(min_length=1)
+
+
+class CreateStatusRequest(Loose):
+    status: str | None = Field(None, max_length=100_000)
+    spoiler_text: str | None = Field(None, max_length=10_000)
+    sensitive: bool | None = None
+    visibility: str | None = None
+    language: str | None = Field(None, max_length=16)
+    in_reply_to_id: str | None = Field(None, max_length=20)
+    media_ids: list[str] = Field(default_factory=list, max_length=20)

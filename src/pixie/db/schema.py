@@ -12,7 +12,7 @@ from sqlalchemy.exc import DBAPIError
 
 from pixie.db.engine import Database
 
-HEAD_REVISION = "0001"
+HEAD_REVISION = "0002"
 
 
 class SchemaNotAtHead(RuntimeError):

@@ -4,6 +4,7 @@ from pixie.models.accounts import Account, AiTrainingConsent, User
 from pixie.models.email_tokens import EmailToken
 from pixie.models.invites import Invite
 from pixie.models.oauth import AccessToken, Application, AuthorizationCode
+from pixie.models.statuses import Mention, Status, StatusTag, Tag
 from pixie.models.system import IdNode, Job, Lock, OutboxEvent
 
 __all__ = [
@@ -17,6 +18,10 @@ __all__ = [
     "Invite",
     "Job",
     "Lock",
+    "Mention",
     "OutboxEvent",
+    "Status",
+    "StatusTag",
+    "Tag",
     "User",
 ]

@@ -48,3 +48,16 @@ class ConsentChanged(DomainEvent):
     account_id: int
     granted: bool
     version: int
+
+
+class StatusCreated(DomainEvent):
+    type = "status.created"
+    status_id: int
+    account_id: int
+    visibility: str
+
+
+class StatusDeleted(DomainEvent):
+    type = "status.deleted"
+    status_id: int
+    account_id: int

@@ -1,0 +1,246 @@
+"""Posting, reading and deleting statuses."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from sqlalchemy import func, select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from pixie.db.types import utcnow
+from pixie.errors import Invalid, NotFound
+from pixie.infra.outbox import record
+from pixie.infra.runtime import Runtime
+from pixie.models.accounts import Account, User
+from pixie.models.statuses import VISIBILITIES, Mention, Status, StatusTag, Tag
+from pixie.services import events, text
+from pixie.services.visibility import visible_to
+
+MAX_SPOILER = 500
+MAX_IDEMPOTENCY_KEY = 128
+
+
+@dataclass(frozen=True)
+class NewStatus:
+    text: str = ""
+    spoiler_text: str = ""
+    sensitive: bool | None = None
+    visibility: str | None = None
+    language: str | None = None
+    in_reply_to_id: int | None = None
+    media_ids: list[int] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class StatusView:
+    """A status with what rendering it needs, loaded in a constant number of queries."""
+
+    status: Status
+    account: Account
+    mentions: list[Account]
+    tags: list[Tag]
+
+
+async def _views(session: AsyncSession, statuses: list[Status]) -> list[StatusView]:
+    if not statuses:
+        return []
+    ids = [s.id for s in statuses]
+    authors = {
+        a.id: a
+        for a in await session.scalars(
+            select(Account).where(Account.id.in_({s.account_id for s in statuses}))
+        )
+    }
+    mentioned: dict[int, list[Account]] = {}
+    for status_id, account in await session.execute(
+        select(Mention.status_id, Account)
+        .join(Account, Account.id == Mention.account_id)
+        .where(Mention.status_id.in_(ids))
+    ):
+        mentioned.setdefault(status_id, []).append(account)
+    tagged: dict[int, list[Tag]] = {}
+    for status_id, tag in await session.execute(
+        select(StatusTag.status_id, Tag)
+        .join(Tag, Tag.id == StatusTag.tag_id)
+        .where(StatusTag.status_id.in_(ids))
+    ):
+        tagged.setdefault(status_id, []).append(tag)
+    return [
+        StatusView(s, authors[s.account_id], mentioned.get(s.id, []), tagged.get(s.id, [])) for s in statuses
+    ]
+
+
+async def _tags(session: AsyncSession, names: list[str]) -> list[Tag]:
+    found = []
+    for name in names:
+        tag = await session.scalar(select(Tag).where(func.lower(Tag.name) == name.lower()))
+        if tag is None:
+            # Another post may create the same tag at the same moment: the unique index on the
+            # lowered name then fails this insert, and create() tries the whole post again.
+            tag = Tag(name=name)
+            session.add(tag)
+            await session.flush()
+        found.append(tag)
+    return found
+
+
+async def _by_idempotency_key(rt: Runtime, account_id: int, key: str) -> StatusView | None:
+    async with rt.db.read() as session:
+        earlier = await session.scalar(
+            select(Status).where(Status.account_id == account_id, Status.idempotency_key == key)
+        )
+        return (await _views(session, [earlier]))[0] if earlier is not None else None
+
+
+async def create(
+    rt: Runtime,
+    account_id: int,
+    new: NewStatus,
+    *,
+    application_id: int | None = None,
+    idempotency_key: str | None = None,
+) -> StatusView:
+    settings = rt.settings
+    if new.media_ids:
+        raise Invalid("Media attachments are not available yet")
+    if not new.text.strip():
+        raise Invalid("Validation failed: Text can't be blank")
+    if text.length(new.text, new.spoiler_text) > settings.max_characters:
+        raise Invalid(f"Validation failed: Text character limit of {settings.max_characters} exceeded")
+    if len(new.spoiler_text) > MAX_SPOILER:
+        raise Invalid("Validation failed: Content warning is too long")
+    if new.visibility is not None and new.visibility not in VISIBILITIES:
+        raise Invalid("Validation failed: Visibility must be public, unlisted, private or direct")
+    if idempotency_key is not None and len(idempotency_key) > MAX_IDEMPOTENCY_KEY:
+        raise Invalid("The Idempotency-Key header is too long")
+    # The same request sent again (a retry after a lost answer) gets the same post.
+    if idempotency_key and (earlier := await _by_idempotency_key(rt, account_id, idempotency_key)):
+        return earlier
+    parsed = text.parse(new.text)
+    try:
+        return await _insert(rt, account_id, new, parsed, application_id, idempotency_key)
+    except IntegrityError:
+        # A twin request with the same Idempotency-Key won the race, or another post created one
+        # of the same new hashtags at the same moment: the second try finds what the first made.
+        if idempotency_key and (earlier := await _by_idempotency_key(rt, account_id, idempotency_key)):
+            return earlier
+        return await _insert(rt, account_id, new, parsed, application_id, idempotency_key)
+
+
+async def _insert(
+    rt: Runtime,
+    account_id: int,
+    new: NewStatus,
+    parsed: text.Parsed,
+    application_id: int | None,
+    idempotency_key: str | None,
+) -> StatusView:
+    settings = rt.settings
+    async with rt.write() as session:
+        user = await session.scalar(select(User).where(User.account_id == account_id))
+        reply_to = None
+        if new.in_reply_to_id is not None:
+            reply_to = await session.scalar(
+                select(Status).where(Status.id == new.in_reply_to_id, visible_to(account_id))
+            )
+            if reply_to is None:
+                raise NotFound("The post you reply to was not found")
+        local = [
+            name
+            for name, domain in parsed.mentions
+            if domain is None or domain.lower() == settings.domain.lower()
+        ]
+        mentioned = (
+            list(
+                await session.scalars(
+                    select(Account).where(
+                        func.lower(Account.username).in_([n.lower() for n in local]),
+                        Account.suspended_at.is_(None),
+                    )
+                )
+            )
+            if local
+            else []
+        )
+        by_name = {a.username.lower(): a for a in mentioned}
+        status = Status(
+            account_id=account_id,
+            text=new.text,
+            content=text.render(
+                new.text,
+                mention_url=lambda name: (
+                    settings.url(f"/@{by_name[name.lower()].username}") if name.lower() in by_name else None
+                ),
+                tag_url=lambda name: settings.url(f"/tags/{name.lower()}"),
+            ),
+            spoiler_text=new.spoiler_text,
+            sensitive=bool(new.sensitive)
+            if new.sensitive is not None
+            else bool(user and user.default_sensitive) or bool(new.spoiler_text),
+            visibility=new.visibility or (user.default_visibility if user else "public"),
+            language=new.language or (user.default_language if user else None),
+            in_reply_to_id=reply_to.id if reply_to else None,
+            in_reply_to_account_id=reply_to.account_id if reply_to else None,
+            application_id=application_id,
+            idempotency_key=idempotency_key or None,
+        )
+        session.add(status)
+        await session.flush()
+        for account in mentioned:
+            session.add(Mention(status_id=status.id, account_id=account.id))
+        tags = await _tags(session, parsed.hashtags)
+        for tag in tags:
+            session.add(StatusTag(status_id=status.id, tag_id=tag.id))
+        now = utcnow()
+        await session.execute(
+            update(Account)
+            .where(Account.id == account_id)
+            .values(statuses_count=Account.statuses_count + 1, last_status_at=now)
+        )
+        if reply_to is not None:
+            await session.execute(
+                update(Status).where(Status.id == reply_to.id).values(replies_count=Status.replies_count + 1)
+            )
+        record(
+            session,
+            events.StatusCreated(status_id=status.id, account_id=account_id, visibility=status.visibility),
+        )
+        await session.flush()
+        return (await _views(session, [status]))[0]
+
+
+async def get(rt: Runtime, status_id: int, viewer_id: int | None) -> StatusView:
+    """A status the viewer may see; 404 otherwise, whether it exists or not."""
+    async with rt.db.read() as session:
+        status = await session.scalar(select(Status).where(Status.id == status_id, visible_to(viewer_id)))
+        if status is None:
+            raise NotFound()
+        return (await _views(session, [status]))[0]
+
+
+async def delete(rt: Runtime, status_id: int, account_id: int) -> StatusView:
+    """Deletes the author's own post, keeping a tombstone; answers it with its source (for redraft)."""
+    async with rt.write() as session:
+        status = await session.scalar(
+            select(Status).where(
+                Status.id == status_id, Status.account_id == account_id, Status.deleted_at.is_(None)
+            )
+        )
+        if status is None:
+            raise NotFound()
+        view = (await _views(session, [status]))[0]
+        status.deleted_at = utcnow()
+        await session.execute(
+            update(Account)
+            .where(Account.id == account_id, Account.statuses_count > 0)
+            .values(statuses_count=Account.statuses_count - 1)
+        )
+        if status.in_reply_to_id is not None:
+            await session.execute(
+                update(Status)
+                .where(Status.id == status.in_reply_to_id, Status.replies_count > 0)
+                .values(replies_count=Status.replies_count - 1)
+            )
+        record(session, events.StatusDeleted(status_id=status.id, account_id=account_id))
+    return view
