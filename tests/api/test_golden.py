@@ -154,3 +154,10 @@ async def test_status_entities(px: Instance) -> None:
         assert check_shape("StatusTag", tag) == []
     deleted = (await px.client.delete(f"/api/v1/statuses/{status['id']}", headers=bearer(alice))).json()
     assert check_shape("Status", deleted) == []
+
+
+async def test_relationship_entity(px: Instance) -> None:
+    _, alice = await px.user("alice")
+    bob_id, _ = await px.user("bob")
+    r = await px.client.post(f"/api/v1/accounts/{bob_id}/follow", headers=bearer(alice))
+    assert check_shape("Relationship", r.json()) == []

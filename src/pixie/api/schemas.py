@@ -261,6 +261,24 @@ class Status(BaseModel):
     pixie: dict[str, Any]
 
 
+class Relationship(BaseModel):
+    id: str
+    following: bool
+    showing_reblogs: bool
+    notifying: bool
+    languages: list[str] | None
+    followed_by: bool
+    blocking: bool
+    blocked_by: bool
+    muting: bool
+    muting_notifications: bool
+    requested: bool
+    requested_by: bool
+    domain_blocking: bool
+    endorsed: bool
+    note: str
+
+
 # --- requests -------------------------------------------------------------------------------
 
 
@@ -349,3 +367,16 @@ class CreateStatusRequest(Loose):
     language: str | None = Field(None, max_length=16)
     in_reply_to_id: str | None = Field(None, max_length=20)
     media_ids: list[str] = Field(default_factory=list, max_length=20)
+
+
+class FollowOptions(Loose):
+    reblogs: bool | None = None
+    notify: bool | None = None
+
+
+class RelationshipsQuery(Loose):
+    id: list[str] | str = Field(default_factory=list)
+
+    def ids(self) -> list[int | None]:
+        raw = [self.id] if isinstance(self.id, str) else self.id
+        return [int(i) if i.isascii() and i.isdigit() and int(i) < 2**63 else None for i in raw[:40]]

@@ -2,6 +2,7 @@
 
 from pixie.models.accounts import Account, AiTrainingConsent, User
 from pixie.models.email_tokens import EmailToken
+from pixie.models.follows import Follow, FollowRequest
 from pixie.models.invites import Invite
 from pixie.models.oauth import AccessToken, Application, AuthorizationCode
 from pixie.models.statuses import Mention, Status, StatusTag, Tag
@@ -14,6 +15,8 @@ __all__ = [
     "Application",
     "AuthorizationCode",
     "EmailToken",
+    "Follow",
+    "FollowRequest",
     "IdNode",
     "Invite",
     "Job",

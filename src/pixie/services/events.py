@@ -61,3 +61,21 @@ class StatusDeleted(DomainEvent):
     type = "status.deleted"
     status_id: int
     account_id: int
+
+
+class FollowCreated(DomainEvent):
+    type = "follow.created"
+    account_id: int
+    target_account_id: int
+
+
+class FollowRequested(DomainEvent):
+    type = "follow.requested"
+    account_id: int
+    target_account_id: int
+
+
+class FollowRemoved(DomainEvent):
+    type = "follow.removed"
+    account_id: int
+    target_account_id: int

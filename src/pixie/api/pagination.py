@@ -1,0 +1,41 @@
+"""Mastodon's paging parameters in, and its Link header out."""
+
+from __future__ import annotations
+
+from urllib.parse import urlencode
+
+from fastapi import Request
+from pydantic import Field
+
+from pixie.api.schemas import Loose
+from pixie.config import Settings
+from pixie.services.paging import Paging
+
+
+class PageQuery(Loose):
+    max_id: str | None = Field(None, max_length=20)
+    since_id: str | None = Field(None, max_length=20)
+    min_id: str | None = Field(None, max_length=20)
+    limit: int = Field(40, ge=1, le=1000)
+
+    def paging(self, *, default_limit: int = 40, most: int = 80) -> Paging:
+        def cursor(raw: str | None) -> int | None:
+            # Ids are numbers; anything else pages from the start, as Mastodon does.
+            return int(raw) if raw and raw.isascii() and raw.isdigit() and int(raw) < 2**63 else None
+
+        limit = min(self.limit if "limit" in self.model_fields_set else default_limit, most)
+        return Paging(cursor(self.max_id), cursor(self.since_id), cursor(self.min_id), limit)
+
+
+def link_header(settings: Settings, request: Request, cursors: list[int]) -> dict[str, str]:
+    """Link: <...?max_id=oldest>; rel="next", <...?min_id=newest>; rel="prev" (absolute, from the
+    base URL), keeping the request's other query parameters."""
+    if not cursors:
+        return {}
+    kept = [
+        (k, v) for k, v in request.query_params.multi_items() if k not in ("max_id", "since_id", "min_id")
+    ]
+    base = settings.url(request.url.path)
+    next_url = f"{base}?{urlencode([*kept, ('max_id', str(cursors[-1]))])}"
+    prev_url = f"{base}?{urlencode([*kept, ('min_id', str(cursors[0]))])}"
+    return {"Link": f'<{next_url}>; rel="next", <{prev_url}>; rel="prev"'}
