@@ -23,6 +23,7 @@ from pixie.api.v1.apps import router as apps_router
 from pixie.api.v1.follows import router as follows_router
 from pixie.api.v1.instance import router as instance_router
 from pixie.api.v1.statuses import router as statuses_router
+from pixie.api.v1.timelines import router as timelines_router
 from pixie.api.wellknown import router as wellknown_router
 from pixie.config import Settings
 from pixie.db.schema import check_at_head
@@ -38,6 +39,7 @@ ROUTERS = (
     accounts_router,
     instance_router,
     statuses_router,
+    timelines_router,
     oauth_router,
     oauth_pages_router,
     auth_pages_router,

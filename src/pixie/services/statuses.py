@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
-from sqlalchemy import func, select, update
+from sqlalchemy import Select, exists, func, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -15,6 +16,7 @@ from pixie.infra.runtime import Runtime
 from pixie.models.accounts import Account, User
 from pixie.models.statuses import VISIBILITIES, Mention, Status, StatusTag, Tag
 from pixie.services import events, text
+from pixie.services.paging import Paging
 from pixie.services.visibility import visible_to
 
 MAX_SPOILER = 500
@@ -244,3 +246,57 @@ async def delete(rt: Runtime, status_id: int, account_id: int) -> StatusView:
             )
         record(session, events.StatusDeleted(status_id=status.id, account_id=account_id))
     return view
+
+
+MAX_TIMELINE_PAGE = 40
+
+
+async def _timeline(rt: Runtime, query: Select[Status], paging: Paging) -> list[StatusView]:
+    async with rt.db.read() as session:
+        found = list(await session.scalars(paging.apply(query, Status.id, most=MAX_TIMELINE_PAGE)))
+        return await _views(session, paging.newest_first(found))
+
+
+async def account_statuses(
+    rt: Runtime,
+    account_id: int,
+    viewer_id: int | None,
+    paging: Paging,
+    *,
+    exclude_replies: bool = False,
+    only_media: bool = False,
+    pinned: bool = False,
+    tagged: str | None = None,
+) -> list[StatusView]:
+    """An account's posts that the viewer may see, newest first."""
+    async with rt.db.read() as session:
+        account = await session.get(Account, account_id)
+        if account is None or account.suspended_at is not None:
+            raise NotFound()
+    if pinned or only_media:
+        return []  # pins and media attachments arrive later in the social core; none exist yet
+    query = select(Status).where(Status.account_id == account_id, visible_to(viewer_id))
+    if exclude_replies:
+        # Replies to oneself (threads) stay, as on Mastodon.
+        query = query.where(or_(Status.in_reply_to_id.is_(None), Status.in_reply_to_account_id == account_id))
+    if tagged:
+        query = query.where(_has_tag(tagged))
+    return await _timeline(rt, query, paging)
+
+
+def _has_tag(name: str) -> Any:
+    return exists(
+        select(StatusTag.status_id)
+        .join(Tag, Tag.id == StatusTag.tag_id)
+        .where(StatusTag.status_id == Status.id, func.lower(Tag.name) == name.lower())
+    )
+
+
+async def public_timeline(
+    rt: Runtime, viewer_id: int | None, paging: Paging, *, tag: str | None = None
+) -> list[StatusView]:
+    """Public posts (not unlisted ones) of the whole instance, or of one hashtag, newest first."""
+    query = select(Status).where(Status.visibility == "public", visible_to(viewer_id))
+    if tag is not None:
+        query = query.where(_has_tag(tag))
+    return await _timeline(rt, query, paging)

@@ -1,0 +1,112 @@
+from __future__ import annotations
+
+from fastapi import APIRouter, Depends, Path, Request
+from pydantic import Field
+
+from pixie.api.common import errors
+from pixie.api.deps import Auth, Caller, runtime
+from pixie.api.pagination import PageQuery, link_header
+from pixie.api.params import params, query_schema
+from pixie.api.responses import JSON
+from pixie.api.schemas import Status
+from pixie.convert import statuses as convert
+from pixie.errors import BadRequest, NotFound
+from pixie.infra.runtime import Runtime
+from pixie.services import statuses
+from pixie.services.statuses import StatusView
+
+router = APIRouter(tags=["timelines"])
+
+
+class AccountStatusesQuery(PageQuery):
+    exclude_replies: bool = False
+    exclude_reblogs: bool = False
+    only_media: bool = False
+    pinned: bool = False
+    tagged: str | None = Field(None, max_length=200)
+
+
+class PublicTimelineQuery(PageQuery):
+    local: bool = False
+    remote: bool = False
+    only_media: bool = False
+
+
+def _page(request: Request, rt: Runtime, views: list[StatusView]) -> JSON:
+    body = [convert.status(rt.settings, v) for v in views]
+    return JSON(body, headers=link_header(rt.settings, request, [v.status.id for v in views]))
+
+
+def _viewer(caller: Caller) -> int | None:
+    return caller.principal.account_id if caller.principal else None
+
+
+@router.get(
+    "/api/v1/accounts/{account_id}/statuses",
+    response_model=list[Status],
+    responses=errors(400, 401, 404, 422),
+    openapi_extra=query_schema(AccountStatusesQuery),
+    summary="An account's posts that the caller may see, newest first",
+)
+async def account_statuses(
+    request: Request,
+    account_id: str = Path(description="An account id"),
+    caller: Caller = Depends(Auth("read:statuses", optional=True)),
+    query: AccountStatusesQuery = Depends(params(AccountStatusesQuery)),
+    rt: Runtime = Depends(runtime),
+) -> JSON:
+    if not account_id.isascii() or not account_id.isdigit() or int(account_id) >= 2**63:
+        raise NotFound()
+    views = await statuses.account_statuses(
+        rt,
+        int(account_id),
+        _viewer(caller),
+        query.paging(default_limit=20),
+        exclude_replies=query.exclude_replies,
+        only_media=query.only_media,
+        pinned=query.pinned,
+        tagged=query.tagged,
+    )
+    return _page(request, rt, views)
+
+
+@router.get(
+    "/api/v1/timelines/public",
+    response_model=list[Status],
+    responses=errors(400, 401, 422),
+    openapi_extra=query_schema(PublicTimelineQuery),
+    summary="Public posts of this instance, newest first",
+)
+async def public_timeline(
+    request: Request,
+    caller: Caller = Depends(Auth("read:statuses", optional=True)),
+    query: PublicTimelineQuery = Depends(params(PublicTimelineQuery)),
+    rt: Runtime = Depends(runtime),
+) -> JSON:
+    if query.remote or query.only_media:
+        return _page(request, rt, [])  # no remote posts (no federation), no media yet
+    return _page(
+        request, rt, await statuses.public_timeline(rt, _viewer(caller), query.paging(default_limit=20))
+    )
+
+
+@router.get(
+    "/api/v1/timelines/tag/{hashtag}",
+    response_model=list[Status],
+    responses=errors(400, 401, 422),
+    openapi_extra=query_schema(PublicTimelineQuery),
+    summary="Public posts with a hashtag, newest first",
+)
+async def tag_timeline(
+    request: Request,
+    hashtag: str = Path(max_length=200),
+    caller: Caller = Depends(Auth("read:statuses", optional=True)),
+    query: PublicTimelineQuery = Depends(params(PublicTimelineQuery)),
+    rt: Runtime = Depends(runtime),
+) -> JSON:
+    if "\x00" in hashtag:
+        raise BadRequest("Parameters may not contain NUL characters")
+    if query.remote or query.only_media:
+        return _page(request, rt, [])
+    views = await statuses.public_timeline(rt, _viewer(caller), query.paging(default_limit=20), tag=hashtag)
+    return _page(request, rt, views)

@@ -1,0 +1,87 @@
+"""Account, public and hashtag timelines: paging, filters and visibility."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from tests.conftest import Instance, bearer
+
+
+async def post(px: Instance, token: str, **data: Any) -> dict[str, Any]:
+    r = await px.client.post("/api/v1/statuses", data=data, headers=bearer(token))
+    assert r.status_code == 200, r.text
+    return dict(r.json())
+
+
+def next_link(response: Any) -> str:
+    return str(response.headers["link"].split(">;")[0][1:].removeprefix("https://pixie.test"))
+
+
+async def test_account_statuses_page_newest_first_without_gaps(px: Instance) -> None:
+    alice_id, alice = await px.user("alice")
+    made = [(await post(px, alice, status=f"post {n}"))["id"] for n in range(7)]
+    seen: list[str] = []
+    r = await px.client.get(f"/api/v1/accounts/{alice_id}/statuses", params={"limit": 3})
+    while r.json():
+        seen += [s["id"] for s in r.json()]
+        r = await px.client.get(next_link(r))
+    assert seen == made[::-1]
+    newer = await px.client.get(
+        f"/api/v1/accounts/{alice_id}/statuses", params={"min_id": made[2], "limit": 2}
+    )
+    assert [s["id"] for s in newer.json()] == [made[4], made[3]]
+    since = await px.client.get(
+        f"/api/v1/accounts/{alice_id}/statuses", params={"since_id": made[2], "limit": 2}
+    )
+    assert [s["id"] for s in since.json()] == [made[6], made[5]]
+
+
+async def test_account_statuses_hide_what_the_viewer_may_not_see(px: Instance) -> None:
+    alice_id, alice = await px.user("alice")
+    _, bob = await px.user("bob")
+    await post(px, alice, status="for all")
+    await post(px, alice, status="followers", visibility="private")
+    await post(px, alice, status="@bob just you", visibility="direct")
+    anon = await px.client.get(f"/api/v1/accounts/{alice_id}/statuses")
+    assert [s["content"] for s in anon.json()] == ["<p>for all</p>"]
+    as_bob = await px.client.get(f"/api/v1/accounts/{alice_id}/statuses", headers=bearer(bob))
+    assert len(as_bob.json()) == 2  # mentioned in the direct post
+    await px.client.post(f"/api/v1/accounts/{alice_id}/follow", headers=bearer(bob))
+    assert (
+        len((await px.client.get(f"/api/v1/accounts/{alice_id}/statuses", headers=bearer(bob))).json()) == 3
+    )
+
+
+async def test_account_statuses_filters(px: Instance) -> None:
+    alice_id, alice = await px.user("alice")
+    _, bob = await px.user("bob")
+    parent = await post(px, bob, status="question")
+    await post(px, alice, status="@bob answer", in_reply_to_id=parent["id"])
+    own = await post(px, alice, status="thread start #art")
+    await post(px, alice, status="thread more", in_reply_to_id=own["id"])
+    path = f"/api/v1/accounts/{alice_id}/statuses"
+    no_replies = await px.client.get(path, params={"exclude_replies": "true"})
+    assert [s["content"] for s in no_replies.json()] == ["<p>thread more</p>", own["content"]]
+    tagged = await px.client.get(path, params={"tagged": "ART"})
+    assert [s["id"] for s in tagged.json()] == [own["id"]]
+    assert (await px.client.get(path, params={"pinned": "1"})).json() == []
+    assert (await px.client.get("/api/v1/accounts/999/statuses")).status_code == 404
+    assert (await px.client.get("/api/v1/accounts/x/statuses")).status_code == 404
+    assert (await px.client.get(path, params={"limit": "many"})).status_code == 422
+
+
+async def test_public_and_hashtag_timelines(px: Instance) -> None:
+    _, alice = await px.user("alice")
+    public = await post(px, alice, status="hello #Foxes")
+    await post(px, alice, status="quiet #foxes", visibility="unlisted")
+    await post(px, alice, status="friends #foxes", visibility="private")
+    timeline = await px.client.get("/api/v1/timelines/public")
+    assert [s["id"] for s in timeline.json()] == [public["id"]]
+    assert [
+        s["id"] for s in (await px.client.get("/api/v1/timelines/public", params={"local": "true"})).json()
+    ] == [public["id"]]
+    assert (await px.client.get("/api/v1/timelines/public", params={"remote": "true"})).json() == []
+    tag = await px.client.get("/api/v1/timelines/tag/foxes")
+    assert [s["id"] for s in tag.json()] == [public["id"]]
+    assert (await px.client.get("/api/v1/timelines/tag/nothing")).json() == []
+    assert (await px.client.get("/api/v1/timelines/tag/a%00b")).status_code == 400
