@@ -48,11 +48,11 @@ def status(settings: Settings, view: StatusView, *, with_source: bool = False) -
         "language": s.language,
         "text": s.text if with_source else None,
         "filtered": [],
-        # The viewer's own state arrives with favourites, reblogs, bookmarks, mutes and pins.
-        "favourited": False,
+        # The viewer's own state; reblogs, mutes and pins arrive later in the social core.
+        "favourited": view.favourited,
         "reblogged": False,
         "muted": False,
-        "bookmarked": False,
+        "bookmarked": view.bookmarked,
         "pinned": False,
         # Pixie's own fields: generation metadata arrives with the generation issue.
         "pixie": {},

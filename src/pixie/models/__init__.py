@@ -5,6 +5,7 @@ from pixie.models.email_tokens import EmailToken
 from pixie.models.follows import Follow, FollowRequest
 from pixie.models.invites import Invite
 from pixie.models.oauth import AccessToken, Application, AuthorizationCode
+from pixie.models.reactions import Bookmark, Favourite
 from pixie.models.statuses import Mention, Status, StatusTag, Tag
 from pixie.models.system import IdNode, Job, Lock, OutboxEvent
 
@@ -14,7 +15,9 @@ __all__ = [
     "AiTrainingConsent",
     "Application",
     "AuthorizationCode",
+    "Bookmark",
     "EmailToken",
+    "Favourite",
     "Follow",
     "FollowRequest",
     "IdNode",

@@ -79,3 +79,16 @@ class FollowRemoved(DomainEvent):
     type = "follow.removed"
     account_id: int
     target_account_id: int
+
+
+class FavouriteCreated(DomainEvent):
+    type = "favourite.created"
+    account_id: int
+    status_id: int
+    author_id: int
+
+
+class FavouriteRemoved(DomainEvent):
+    type = "favourite.removed"
+    account_id: int
+    status_id: int

@@ -6,14 +6,16 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from sqlalchemy import Select, exists, func, or_, select, update
+from sqlalchemy import delete as delete_rows
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from pixie.db.types import utcnow
 from pixie.errors import Invalid, NotFound
-from pixie.infra.outbox import record
+from pixie.infra.outbox import DomainEvent, record
 from pixie.infra.runtime import Runtime
 from pixie.models.accounts import Account, User
+from pixie.models.reactions import Bookmark, Favourite
 from pixie.models.statuses import VISIBILITIES, Mention, Status, StatusTag, Tag
 from pixie.services import events, text
 from pixie.services.paging import Paging
@@ -42,12 +44,35 @@ class StatusView:
     account: Account
     mentions: list[Account]
     tags: list[Tag]
+    # The viewer's own state (False for an anonymous viewer).
+    favourited: bool = False
+    bookmarked: bool = False
 
 
-async def _views(session: AsyncSession, statuses: list[Status]) -> list[StatusView]:
+async def _views(
+    session: AsyncSession, statuses: list[Status], viewer_id: int | None = None
+) -> list[StatusView]:
+    """Everything a page of statuses renders with, in a constant number of queries."""
     if not statuses:
         return []
     ids = [s.id for s in statuses]
+    favourited: set[int] = set()
+    bookmarked: set[int] = set()
+    if viewer_id is not None:
+        favourited = set(
+            await session.scalars(
+                select(Favourite.status_id).where(
+                    Favourite.account_id == viewer_id, Favourite.status_id.in_(ids)
+                )
+            )
+        )
+        bookmarked = set(
+            await session.scalars(
+                select(Bookmark.status_id).where(
+                    Bookmark.account_id == viewer_id, Bookmark.status_id.in_(ids)
+                )
+            )
+        )
     authors = {
         a.id: a
         for a in await session.scalars(
@@ -69,7 +94,15 @@ async def _views(session: AsyncSession, statuses: list[Status]) -> list[StatusVi
     ):
         tagged.setdefault(status_id, []).append(tag)
     return [
-        StatusView(s, authors[s.account_id], mentioned.get(s.id, []), tagged.get(s.id, [])) for s in statuses
+        StatusView(
+            s,
+            authors[s.account_id],
+            mentioned.get(s.id, []),
+            tagged.get(s.id, []),
+            favourited=s.id in favourited,
+            bookmarked=s.id in bookmarked,
+        )
+        for s in statuses
     ]
 
 
@@ -218,7 +251,7 @@ async def get(rt: Runtime, status_id: int, viewer_id: int | None) -> StatusView:
         status = await session.scalar(select(Status).where(Status.id == status_id, visible_to(viewer_id)))
         if status is None:
             raise NotFound()
-        return (await _views(session, [status]))[0]
+        return (await _views(session, [status], viewer_id))[0]
 
 
 async def delete(rt: Runtime, status_id: int, account_id: int) -> StatusView:
@@ -251,10 +284,12 @@ async def delete(rt: Runtime, status_id: int, account_id: int) -> StatusView:
 MAX_TIMELINE_PAGE = 40
 
 
-async def _timeline(rt: Runtime, query: Select[Status], paging: Paging) -> list[StatusView]:
+async def _timeline(
+    rt: Runtime, query: Select[Status], paging: Paging, viewer_id: int | None
+) -> list[StatusView]:
     async with rt.db.read() as session:
         found = list(await session.scalars(paging.apply(query, Status.id, most=MAX_TIMELINE_PAGE)))
-        return await _views(session, paging.newest_first(found))
+        return await _views(session, paging.newest_first(found), viewer_id)
 
 
 async def account_statuses(
@@ -281,7 +316,7 @@ async def account_statuses(
         query = query.where(or_(Status.in_reply_to_id.is_(None), Status.in_reply_to_account_id == account_id))
     if tagged:
         query = query.where(_has_tag(tagged))
-    return await _timeline(rt, query, paging)
+    return await _timeline(rt, query, paging, viewer_id)
 
 
 def _has_tag(name: str) -> Any:
@@ -299,4 +334,105 @@ async def public_timeline(
     query = select(Status).where(Status.visibility == "public", visible_to(viewer_id))
     if tag is not None:
         query = query.where(_has_tag(tag))
-    return await _timeline(rt, query, paging)
+    return await _timeline(rt, query, paging, viewer_id)
+
+
+# --- favourites and bookmarks --------------------------------------------------------------------
+
+
+async def _react(
+    rt: Runtime, model: type[Favourite] | type[Bookmark], account_id: int, status_id: int, on: bool
+) -> StatusView:
+    """Favourites (or bookmarks) a status the account may see, or takes that back; idempotent."""
+    try:
+        async with rt.write() as session:
+            status = await session.scalar(
+                select(Status).where(Status.id == status_id, visible_to(account_id))
+            )
+            if status is None:
+                raise NotFound()
+            existing = await session.scalar(
+                select(model.id).where(model.account_id == account_id, model.status_id == status_id)
+            )
+            changed = False
+            if on and existing is None:
+                session.add(model(account_id=account_id, status_id=status_id))
+                await session.flush()
+                changed = True
+            elif not on and existing is not None:
+                await session.execute(delete_rows(model).where(model.id == existing))
+                changed = True
+            if changed and model is Favourite:
+                counter = update(Status).where(Status.id == status_id)
+                if not on:
+                    counter = counter.where(Status.favourites_count > 0)
+                await session.execute(
+                    counter.values(favourites_count=Status.favourites_count + (1 if on else -1))
+                )
+                event: DomainEvent = (
+                    events.FavouriteCreated(
+                        account_id=account_id, status_id=status_id, author_id=status.account_id
+                    )
+                    if on
+                    else events.FavouriteRemoved(account_id=account_id, status_id=status_id)
+                )
+                record(session, event)
+    except IntegrityError:
+        pass  # the same request twice at once: the first one stands
+    return await get(rt, status_id, account_id)
+
+
+async def favourite(rt: Runtime, account_id: int, status_id: int, *, on: bool = True) -> StatusView:
+    return await _react(rt, Favourite, account_id, status_id, on)
+
+
+async def bookmark(rt: Runtime, account_id: int, status_id: int, *, on: bool = True) -> StatusView:
+    return await _react(rt, Bookmark, account_id, status_id, on)
+
+
+@dataclass(frozen=True)
+class ReactionPage:
+    views: list[StatusView]
+    cursors: list[int]  # the favourite (or bookmark) ids, for paging
+
+
+async def favourites(rt: Runtime, account_id: int, paging: Paging) -> ReactionPage:
+    return await _reacted(rt, Favourite, account_id, paging)
+
+
+async def bookmarks(rt: Runtime, account_id: int, paging: Paging) -> ReactionPage:
+    return await _reacted(rt, Bookmark, account_id, paging)
+
+
+async def _reacted(
+    rt: Runtime, model: type[Favourite] | type[Bookmark], account_id: int, paging: Paging
+) -> ReactionPage:
+    """The account's own favourites (or bookmarks) that it may still see, newest first."""
+    query = (
+        select(model.id, Status)
+        .join(Status, Status.id == model.status_id)
+        .where(model.account_id == account_id, visible_to(account_id))
+    )
+    async with rt.db.read() as session:
+        rows = paging.newest_first(
+            list((await session.execute(paging.apply(query, model.id, most=MAX_TIMELINE_PAGE))).all())
+        )
+        views = await _views(session, [row[1] for row in rows], account_id)
+    return ReactionPage(views, [row[0] for row in rows])
+
+
+async def favourited_by(
+    rt: Runtime, status_id: int, viewer_id: int | None, paging: Paging
+) -> tuple[list[Account], list[int]]:
+    """Who favourited a status the viewer may see."""
+    await get(rt, status_id, viewer_id)
+    query = (
+        select(Favourite.id, Account)
+        .join(Account, Account.id == Favourite.account_id)
+        .where(Favourite.status_id == status_id, Account.suspended_at.is_(None))
+    )
+    async with rt.db.read() as session:
+        rows = paging.newest_first(
+            list((await session.execute(paging.apply(query, Favourite.id, most=80))).all())
+        )
+    return [row[1] for row in rows], [row[0] for row in rows]

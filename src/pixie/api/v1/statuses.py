@@ -6,9 +6,11 @@ from fastapi import APIRouter, Depends, Path, Request
 
 from pixie.api.common import errors
 from pixie.api.deps import Auth, Caller, runtime
-from pixie.api.params import body_schema, params
+from pixie.api.pagination import PageQuery, link_header
+from pixie.api.params import body_schema, params, query_schema
 from pixie.api.responses import JSON
-from pixie.api.schemas import CreateStatusRequest, Status
+from pixie.api.schemas import Account, CreateStatusRequest, Status
+from pixie.convert import accounts as convert_accounts
 from pixie.convert import statuses as convert
 from pixie.errors import NotFound
 from pixie.infra.runtime import Runtime
@@ -86,3 +88,99 @@ async def delete_status(
     view = await statuses.delete(rt, _status_id(status_id), caller.account_id)
     entity: dict[str, Any] = convert.status(rt.settings, view, with_source=True)
     return JSON(entity)
+
+
+async def _react(status_id: str, caller: Caller, rt: Runtime, action: str) -> JSON:
+    sid = _status_id(status_id)
+    match action:
+        case "favourite" | "unfavourite":
+            view = await statuses.favourite(rt, caller.account_id, sid, on=action == "favourite")
+        case _:
+            view = await statuses.bookmark(rt, caller.account_id, sid, on=action == "bookmark")
+    return JSON(convert.status(rt.settings, view))
+
+
+def _reaction_route(action: str, scope: str, summary: str) -> None:
+    async def endpoint(
+        status_id: str = STATUS_ID,
+        caller: Caller = Depends(Auth(scope)),
+        rt: Runtime = Depends(runtime),
+    ) -> JSON:
+        return await _react(status_id, caller, rt, action)
+
+    router.add_api_route(
+        f"/api/v1/statuses/{{status_id}}/{action}",
+        endpoint,
+        methods=["POST"],
+        response_model=Status,
+        responses=errors(401, 403, 404, 422),
+        summary=summary,
+        name=action,
+    )
+
+
+_reaction_route("favourite", "write:favourites", "Favourite a status")
+_reaction_route("unfavourite", "write:favourites", "Take a favourite back")
+_reaction_route("bookmark", "write:bookmarks", "Bookmark a status")
+_reaction_route("unbookmark", "write:bookmarks", "Remove a bookmark")
+
+
+@router.get(
+    "/api/v1/statuses/{status_id}/favourited_by",
+    response_model=list[Account],
+    responses=errors(400, 401, 404, 422),
+    openapi_extra=query_schema(PageQuery),
+    summary="Who favourited a status",
+)
+async def favourited_by(
+    request: Request,
+    status_id: str = STATUS_ID,
+    caller: Caller = Depends(Auth("read:statuses", optional=True)),
+    query: PageQuery = Depends(params(PageQuery)),
+    rt: Runtime = Depends(runtime),
+) -> JSON:
+    viewer = caller.principal.account_id if caller.principal else None
+    accounts, cursors = await statuses.favourited_by(rt, _status_id(status_id), viewer, query.paging())
+    body = [convert_accounts.account(rt.settings, a) for a in accounts]
+    return JSON(body, headers=link_header(rt.settings, request, cursors))
+
+
+def _reaction_page(request: Request, rt: Runtime, page: statuses.ReactionPage) -> JSON:
+    body = [convert.status(rt.settings, v) for v in page.views]
+    return JSON(body, headers=link_header(rt.settings, request, page.cursors))
+
+
+@router.get(
+    "/api/v1/favourites",
+    response_model=list[Status],
+    responses=errors(400, 401, 403, 422),
+    openapi_extra=query_schema(PageQuery),
+    summary="The signed-in account's favourites, newest first",
+)
+async def favourites(
+    request: Request,
+    caller: Caller = Depends(Auth("read:favourites")),
+    query: PageQuery = Depends(params(PageQuery)),
+    rt: Runtime = Depends(runtime),
+) -> JSON:
+    return _reaction_page(
+        request, rt, await statuses.favourites(rt, caller.account_id, query.paging(default_limit=20))
+    )
+
+
+@router.get(
+    "/api/v1/bookmarks",
+    response_model=list[Status],
+    responses=errors(400, 401, 403, 422),
+    openapi_extra=query_schema(PageQuery),
+    summary="The signed-in account's bookmarks, newest first",
+)
+async def bookmarks(
+    request: Request,
+    caller: Caller = Depends(Auth("read:bookmarks")),
+    query: PageQuery = Depends(params(PageQuery)),
+    rt: Runtime = Depends(runtime),
+) -> JSON:
+    return _reaction_page(
+        request, rt, await statuses.bookmarks(rt, caller.account_id, query.paging(default_limit=20))
+    )
