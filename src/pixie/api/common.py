@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from pixie.api.schemas import Error
+from pixie.errors import NotFound
 
 
 def errors(*codes: int) -> dict[int | str, dict[str, Any]]:
@@ -18,3 +19,10 @@ def html_page(*codes: int) -> dict[int | str, dict[str, Any]]:
     documented: dict[int | str, dict[str, Any]] = {code: page for code in (200, *codes)}
     documented[429] = {"model": Error}
     return documented
+
+
+def parse_id(raw: str) -> int:
+    """An id from a URL: anything that is not one of Pixie's 64-bit ids is a record not found."""
+    if not raw.isascii() or not raw.isdigit() or int(raw) >= 2**63:
+        raise NotFound()
+    return int(raw)

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Depends, Path
 
-from pixie.api.common import errors
+from pixie.api.common import errors, parse_id
 from pixie.api.deps import Auth, Caller, runtime
 from pixie.api.params import body_schema, params, query_schema
 from pixie.api.responses import JSON
@@ -16,7 +16,6 @@ from pixie.api.schemas import (
     UpdateCredentialsRequest,
 )
 from pixie.convert import accounts as convert
-from pixie.errors import NotFound
 from pixie.infra.runtime import Runtime
 from pixie.services import accounts
 
@@ -137,9 +136,7 @@ async def get_account(
     _: Caller = Depends(Auth.public()),
     rt: Runtime = Depends(runtime),
 ) -> JSON:
-    if not account_id.isascii() or not account_id.isdigit() or int(account_id) >= 2**63:
-        raise NotFound()
-    return JSON(convert.account(rt.settings, await accounts.get_account(rt, int(account_id))))
+    return JSON(convert.account(rt.settings, await accounts.get_account(rt, parse_id(account_id))))
 
 
 @router.get(

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Depends, Path, Request
 
-from pixie.api.common import errors
+from pixie.api.common import errors, parse_id
 from pixie.api.deps import Auth, Caller, runtime
 from pixie.api.pagination import PageQuery, link_header
 from pixie.api.params import body_schema, params, query_schema
@@ -10,18 +10,11 @@ from pixie.api.responses import JSON
 from pixie.api.schemas import Account, FollowOptions, Relationship, RelationshipsQuery
 from pixie.convert import accounts as convert_accounts
 from pixie.convert.relationships import relationship
-from pixie.errors import NotFound
 from pixie.infra.runtime import Runtime
 from pixie.services import follows
 
 router = APIRouter(tags=["follows"])
 ACCOUNT_ID = Path(description="An account id")
-
-
-def _id(raw: str) -> int:
-    if not raw.isascii() or not raw.isdigit() or int(raw) >= 2**63:
-        raise NotFound()
-    return int(raw)
 
 
 @router.get(
@@ -55,7 +48,7 @@ async def follow(
     rt: Runtime = Depends(runtime),
 ) -> JSON:
     found = await follows.follow(
-        rt, caller.account_id, _id(account_id), reblogs=options.reblogs, notify=options.notify
+        rt, caller.account_id, parse_id(account_id), reblogs=options.reblogs, notify=options.notify
     )
     return JSON(relationship(found))
 
@@ -71,7 +64,7 @@ async def unfollow(
     caller: Caller = Depends(Auth("write:follows")),
     rt: Runtime = Depends(runtime),
 ) -> JSON:
-    return JSON(relationship(await follows.unfollow(rt, caller.account_id, _id(account_id))))
+    return JSON(relationship(await follows.unfollow(rt, caller.account_id, parse_id(account_id))))
 
 
 async def _account_page(request: Request, rt: Runtime, page: follows.Page) -> JSON:
@@ -93,7 +86,7 @@ async def followers(
     query: PageQuery = Depends(params(PageQuery)),
     rt: Runtime = Depends(runtime),
 ) -> JSON:
-    page = await follows.followers(rt, _id(account_id), query.paging())
+    page = await follows.followers(rt, parse_id(account_id), query.paging())
     return await _account_page(request, rt, page)
 
 
@@ -111,7 +104,7 @@ async def following(
     query: PageQuery = Depends(params(PageQuery)),
     rt: Runtime = Depends(runtime),
 ) -> JSON:
-    page = await follows.following(rt, _id(account_id), query.paging())
+    page = await follows.following(rt, parse_id(account_id), query.paging())
     return await _account_page(request, rt, page)
 
 
@@ -144,7 +137,7 @@ async def authorize_request(
     rt: Runtime = Depends(runtime),
 ) -> JSON:
     return JSON(
-        relationship(await follows.decide_request(rt, caller.account_id, _id(account_id), accept=True))
+        relationship(await follows.decide_request(rt, caller.account_id, parse_id(account_id), accept=True))
     )
 
 
@@ -160,5 +153,5 @@ async def reject_request(
     rt: Runtime = Depends(runtime),
 ) -> JSON:
     return JSON(
-        relationship(await follows.decide_request(rt, caller.account_id, _id(account_id), accept=False))
+        relationship(await follows.decide_request(rt, caller.account_id, parse_id(account_id), accept=False))
     )

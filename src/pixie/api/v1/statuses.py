@@ -4,7 +4,7 @@ from typing import Any
 
 from fastapi import APIRouter, Depends, Path, Request
 
-from pixie.api.common import errors
+from pixie.api.common import errors, parse_id
 from pixie.api.deps import Auth, Caller, runtime
 from pixie.api.pagination import PageQuery, link_header
 from pixie.api.params import body_schema, params, query_schema
@@ -12,18 +12,11 @@ from pixie.api.responses import JSON
 from pixie.api.schemas import Account, CreateStatusRequest, Status
 from pixie.convert import accounts as convert_accounts
 from pixie.convert import statuses as convert
-from pixie.errors import NotFound
 from pixie.infra.runtime import Runtime
 from pixie.services import statuses
 
 router = APIRouter(tags=["statuses"])
 STATUS_ID = Path(description="A status id")
-
-
-def _status_id(raw: str) -> int:
-    if not raw.isascii() or not raw.isdigit() or int(raw) >= 2**63:
-        raise NotFound()
-    return int(raw)
 
 
 @router.post(
@@ -40,7 +33,7 @@ async def create_status(
     rt: Runtime = Depends(runtime),
 ) -> JSON:
     assert caller.principal is not None
-    in_reply_to = _status_id(req.in_reply_to_id) if req.in_reply_to_id else None
+    in_reply_to = parse_id(req.in_reply_to_id) if req.in_reply_to_id else None
     view = await statuses.create(
         rt,
         caller.account_id,
@@ -71,7 +64,7 @@ async def get_status(
     rt: Runtime = Depends(runtime),
 ) -> JSON:
     viewer = caller.principal.account_id if caller.principal else None
-    return JSON(convert.status(rt.settings, await statuses.get(rt, _status_id(status_id), viewer)))
+    return JSON(convert.status(rt.settings, await statuses.get(rt, parse_id(status_id), viewer)))
 
 
 @router.delete(
@@ -85,13 +78,13 @@ async def delete_status(
     caller: Caller = Depends(Auth("write:statuses")),
     rt: Runtime = Depends(runtime),
 ) -> JSON:
-    view = await statuses.delete(rt, _status_id(status_id), caller.account_id)
+    view = await statuses.delete(rt, parse_id(status_id), caller.account_id)
     entity: dict[str, Any] = convert.status(rt.settings, view, with_source=True)
     return JSON(entity)
 
 
 async def _react(status_id: str, caller: Caller, rt: Runtime, action: str) -> JSON:
-    sid = _status_id(status_id)
+    sid = parse_id(status_id)
     match action:
         case "favourite" | "unfavourite":
             view = await statuses.favourite(rt, caller.account_id, sid, on=action == "favourite")
@@ -140,7 +133,7 @@ async def favourited_by(
     rt: Runtime = Depends(runtime),
 ) -> JSON:
     viewer = caller.principal.account_id if caller.principal else None
-    accounts, cursors = await statuses.favourited_by(rt, _status_id(status_id), viewer, query.paging())
+    accounts, cursors = await statuses.favourited_by(rt, parse_id(status_id), viewer, query.paging())
     body = [convert_accounts.account(rt.settings, a) for a in accounts]
     return JSON(body, headers=link_header(rt.settings, request, cursors))
 

@@ -3,14 +3,14 @@ from __future__ import annotations
 from fastapi import APIRouter, Depends, Path, Request
 from pydantic import Field
 
-from pixie.api.common import errors
+from pixie.api.common import errors, parse_id
 from pixie.api.deps import Auth, Caller, runtime
 from pixie.api.pagination import PageQuery, link_header
 from pixie.api.params import params, query_schema
 from pixie.api.responses import JSON
 from pixie.api.schemas import Status
 from pixie.convert import statuses as convert
-from pixie.errors import BadRequest, NotFound
+from pixie.errors import BadRequest
 from pixie.infra.runtime import Runtime
 from pixie.services import statuses
 from pixie.services.statuses import StatusView
@@ -55,11 +55,9 @@ async def account_statuses(
     query: AccountStatusesQuery = Depends(params(AccountStatusesQuery)),
     rt: Runtime = Depends(runtime),
 ) -> JSON:
-    if not account_id.isascii() or not account_id.isdigit() or int(account_id) >= 2**63:
-        raise NotFound()
     views = await statuses.account_statuses(
         rt,
-        int(account_id),
+        parse_id(account_id),
         _viewer(caller),
         query.paging(default_limit=20),
         exclude_replies=query.exclude_replies,
