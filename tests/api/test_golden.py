@@ -161,3 +161,15 @@ async def test_relationship_entity(px: Instance) -> None:
     bob_id, _ = await px.user("bob")
     r = await px.client.post(f"/api/v1/accounts/{bob_id}/follow", headers=bearer(alice))
     assert check_shape("Relationship", r.json()) == []
+
+
+async def test_context_and_source_entities(px: Instance) -> None:
+    _, alice = await px.user("alice")
+    root = (await px.client.post("/api/v1/statuses", data={"status": "root"}, headers=bearer(alice))).json()
+    await px.client.post(
+        "/api/v1/statuses", data={"status": "r", "in_reply_to_id": root["id"]}, headers=bearer(alice)
+    )
+    ctx = (await px.client.get(f"/api/v1/statuses/{root['id']}/context")).json()
+    assert check_shape("Context", ctx) == []
+    source = (await px.client.get(f"/api/v1/statuses/{root['id']}/source", headers=bearer(alice))).json()
+    assert check_shape("StatusSource", source) == []

@@ -159,3 +159,45 @@ async def test_a_suspended_authors_posts_disappear(px: Instance) -> None:
 async def test_unknown_status_ids(px: Instance) -> None:
     for raw in ("0", "12345", "abc", "9" * 30):
         assert (await px.client.get(f"/api/v1/statuses/{raw}")).status_code == 404
+
+
+async def test_context_shows_the_thread_the_viewer_may_see(px: Instance) -> None:
+    _, alice = await px.user("alice")
+    _, bob = await px.user("bob")
+    _, carol = await px.user("carol")
+    root = (await post(px, alice, status="root")).json()
+    reply = (await post(px, bob, status="@alice reply", in_reply_to_id=root["id"])).json()
+    deeper = (await post(px, alice, status="@bob deeper", in_reply_to_id=reply["id"])).json()
+    secret = (
+        await post(px, alice, status="@bob secret", in_reply_to_id=reply["id"], visibility="direct")
+    ).json()
+    second = (await post(px, carol, status="@alice another", in_reply_to_id=root["id"])).json()
+    ctx = (await px.client.get(f"/api/v1/statuses/{root['id']}/context", headers=bearer(bob))).json()
+    assert ctx["ancestors"] == []
+    assert [s["id"] for s in ctx["descendants"]] == [reply["id"], deeper["id"], secret["id"], second["id"]]
+    as_carol = (await px.client.get(f"/api/v1/statuses/{root['id']}/context", headers=bearer(carol))).json()
+    assert secret["id"] not in [s["id"] for s in as_carol["descendants"]]
+    up = (await px.client.get(f"/api/v1/statuses/{deeper['id']}/context")).json()
+    assert [s["id"] for s in up["ancestors"]] == [root["id"], reply["id"]]
+    assert (
+        await px.client.get(f"/api/v1/statuses/{secret['id']}/context", headers=bearer(carol))
+    ).status_code == 404
+
+
+async def test_several_statuses_at_once_and_the_source(px: Instance) -> None:
+    _, alice = await px.user("alice")
+    _, bob = await px.user("bob")
+    a = (await post(px, alice, status="a *b*", spoiler_text="cw")).json()
+    hidden = (await post(px, alice, status="hidden", visibility="private")).json()
+    r = await px.client.get(
+        "/api/v1/statuses",
+        params=[("id[]", a["id"]), ("id[]", hidden["id"]), ("id[]", "nope")],
+        headers=bearer(bob),
+    )
+    assert [s["id"] for s in r.json()] == [a["id"]]
+    source = await px.client.get(f"/api/v1/statuses/{a['id']}/source", headers=bearer(alice))
+    assert source.json() == {"id": a["id"], "text": "a *b*", "spoiler_text": "cw"}
+    assert (
+        await px.client.get(f"/api/v1/statuses/{hidden['id']}/source", headers=bearer(bob))
+    ).status_code == 404
+    assert (await px.client.get(f"/api/v1/statuses/{a['id']}/source")).status_code == 401

@@ -261,6 +261,17 @@ class Status(BaseModel):
     pixie: dict[str, Any]
 
 
+class Context(BaseModel):
+    ancestors: list[Status]
+    descendants: list[Status]
+
+
+class StatusSource(BaseModel):
+    id: str
+    text: str
+    spoiler_text: str
+
+
 class Relationship(BaseModel):
     id: str
     following: bool
@@ -374,9 +385,12 @@ class FollowOptions(Loose):
     notify: bool | None = None
 
 
-class RelationshipsQuery(Loose):
+class IdsQuery(Loose):
+    """``id[]=1&id[]=2`` (or a single ``id=1``)."""
+
     id: list[str] | str = Field(default_factory=list)
 
-    def ids(self) -> list[int | None]:
+    def ids(self, *, most: int) -> list[int]:
+        """The first ``most`` of them that can be ids at all."""
         raw = [self.id] if isinstance(self.id, str) else self.id
-        return [int(i) if i.isascii() and i.isdigit() and int(i) < 2**63 else None for i in raw[:40]]
+        return [int(i) for i in raw[:most] if i.isascii() and i.isdigit() and int(i) < 2**63]

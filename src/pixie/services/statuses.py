@@ -436,3 +436,73 @@ async def favourited_by(
             list((await session.execute(paging.apply(query, Favourite.id, most=80))).all())
         )
     return [row[1] for row in rows], [row[0] for row in rows]
+
+
+# --- threads and batches -------------------------------------------------------------------------
+
+MAX_ANCESTORS = 40
+MAX_DESCENDANTS = 4096
+MAX_BATCH = 20
+
+
+@dataclass(frozen=True)
+class Thread:
+    ancestors: list[StatusView]  # oldest first
+    descendants: list[StatusView]  # in reading order: depth-first, oldest reply first
+
+
+async def context(rt: Runtime, status_id: int, viewer_id: int | None) -> Thread:
+    """The posts above and below one in its thread, as far as the viewer may see them."""
+    await get(rt, status_id, viewer_id)
+    async with rt.db.read() as session:
+        chain: list[int] = []
+        parent = await session.scalar(select(Status.in_reply_to_id).where(Status.id == status_id))
+        while parent is not None and len(chain) < MAX_ANCESTORS and parent not in chain:
+            chain.append(parent)
+            parent = await session.scalar(select(Status.in_reply_to_id).where(Status.id == parent))
+        ancestors = {
+            s.id: s
+            for s in await session.scalars(select(Status).where(Status.id.in_(chain), visible_to(viewer_id)))
+        }
+        # Replies level by level, one query per level.
+        children: dict[int, list[Status]] = {}
+        level = [status_id]
+        found = 0
+        while level and found < MAX_DESCENDANTS:
+            replies = list(
+                await session.scalars(
+                    select(Status)
+                    .where(Status.in_reply_to_id.in_(level), visible_to(viewer_id))
+                    .order_by(Status.id)
+                    .limit(MAX_DESCENDANTS - found)
+                )
+            )
+            for reply in replies:
+                children.setdefault(reply.in_reply_to_id or 0, []).append(reply)
+            found += len(replies)
+            level = [r.id for r in replies]
+        ordered: list[Status] = []
+
+        def walk(node: int) -> None:
+            for child in children.get(node, []):
+                ordered.append(child)
+                walk(child.id)
+
+        walk(status_id)
+        up = [ancestors[i] for i in reversed(chain) if i in ancestors]
+        views = await _views(session, up + ordered, viewer_id)
+    return Thread(views[: len(up)], views[len(up) :])
+
+
+async def many(rt: Runtime, ids: list[int], viewer_id: int | None) -> list[StatusView]:
+    """Several statuses at once, in the order asked, leaving out those the viewer may not see."""
+    async with rt.db.read() as session:
+        found = {
+            s.id: s
+            for s in await session.scalars(
+                select(Status).where(Status.id.in_(ids[:MAX_BATCH]), visible_to(viewer_id))
+            )
+        }
+        return await _views(
+            session, [found[i] for i in dict.fromkeys(ids[:MAX_BATCH]) if i in found], viewer_id
+        )

@@ -7,7 +7,7 @@ from pixie.api.deps import Auth, Caller, runtime
 from pixie.api.pagination import PageQuery, link_header
 from pixie.api.params import body_schema, params, query_schema
 from pixie.api.responses import JSON
-from pixie.api.schemas import Account, FollowOptions, Relationship, RelationshipsQuery
+from pixie.api.schemas import Account, FollowOptions, IdsQuery, Relationship
 from pixie.convert import accounts as convert_accounts
 from pixie.convert.relationships import relationship
 from pixie.infra.runtime import Runtime
@@ -21,16 +21,15 @@ ACCOUNT_ID = Path(description="An account id")
     "/api/v1/accounts/relationships",
     response_model=list[Relationship],
     responses=errors(400, 401, 403, 422),
-    openapi_extra=query_schema(RelationshipsQuery),
+    openapi_extra=query_schema(IdsQuery),
     summary="How the signed-in account relates to others",
 )
 async def relationships(
     caller: Caller = Depends(Auth("read:follows")),
-    query: RelationshipsQuery = Depends(params(RelationshipsQuery)),
+    query: IdsQuery = Depends(params(IdsQuery)),
     rt: Runtime = Depends(runtime),
 ) -> JSON:
-    ids = query.ids()
-    found = await follows.relationships(rt, caller.account_id, [i for i in ids if i is not None])
+    found = await follows.relationships(rt, caller.account_id, query.ids(most=40))
     return JSON([relationship(r) for r in found])
 
 

@@ -9,7 +9,7 @@ from pixie.api.deps import Auth, Caller, runtime
 from pixie.api.pagination import PageQuery, link_header
 from pixie.api.params import body_schema, params, query_schema
 from pixie.api.responses import JSON
-from pixie.api.schemas import Account, CreateStatusRequest, Status
+from pixie.api.schemas import Account, Context, CreateStatusRequest, IdsQuery, Status, StatusSource
 from pixie.convert import accounts as convert_accounts
 from pixie.convert import statuses as convert
 from pixie.infra.runtime import Runtime
@@ -176,4 +176,59 @@ async def bookmarks(
 ) -> JSON:
     return _reaction_page(
         request, rt, await statuses.bookmarks(rt, caller.account_id, query.paging(default_limit=20))
+    )
+
+
+@router.get(
+    "/api/v1/statuses",
+    response_model=list[Status],
+    responses=errors(400, 401, 422),
+    openapi_extra=query_schema(IdsQuery),
+    summary="Several statuses at once (id[]=...), leaving out those the caller may not see",
+)
+async def many_statuses(
+    caller: Caller = Depends(Auth("read:statuses", optional=True)),
+    query: IdsQuery = Depends(params(IdsQuery)),
+    rt: Runtime = Depends(runtime),
+) -> JSON:
+    viewer = caller.principal.account_id if caller.principal else None
+    views = await statuses.many(rt, query.ids(most=statuses.MAX_BATCH), viewer)
+    return JSON([convert.status(rt.settings, v) for v in views])
+
+
+@router.get(
+    "/api/v1/statuses/{status_id}/context",
+    response_model=Context,
+    responses=errors(401, 404),
+    summary="The posts above and below a status in its thread",
+)
+async def status_context(
+    status_id: str = STATUS_ID,
+    caller: Caller = Depends(Auth("read:statuses", optional=True)),
+    rt: Runtime = Depends(runtime),
+) -> JSON:
+    viewer = caller.principal.account_id if caller.principal else None
+    thread = await statuses.context(rt, parse_id(status_id), viewer)
+    return JSON(
+        {
+            "ancestors": [convert.status(rt.settings, v) for v in thread.ancestors],
+            "descendants": [convert.status(rt.settings, v) for v in thread.descendants],
+        }
+    )
+
+
+@router.get(
+    "/api/v1/statuses/{status_id}/source",
+    response_model=StatusSource,
+    responses=errors(401, 403, 404, 422),
+    summary="What the author wrote, for editing",
+)
+async def status_source(
+    status_id: str = STATUS_ID,
+    caller: Caller = Depends(Auth("read:statuses")),
+    rt: Runtime = Depends(runtime),
+) -> JSON:
+    view = await statuses.get(rt, parse_id(status_id), caller.account_id)
+    return JSON(
+        {"id": str(view.status.id), "text": view.status.text, "spoiler_text": view.status.spoiler_text}
     )
