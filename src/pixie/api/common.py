@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from pixie.api.schemas import Error
+from pixie.api.schemas import Error, as_id
 from pixie.errors import NotFound
 
 
@@ -23,6 +23,7 @@ def html_page(*codes: int) -> dict[int | str, dict[str, Any]]:
 
 def parse_id(raw: str) -> int:
     """An id from a URL: anything that is not one of Pixie's 64-bit ids is a record not found."""
-    if not raw.isascii() or not raw.isdigit() or int(raw) >= 2**63:
+    found = as_id(raw)
+    if found is None:
         raise NotFound()
-    return int(raw)
+    return found

@@ -59,6 +59,11 @@ class Caller:
     principal: Principal | None
 
     @property
+    def viewer_id(self) -> int | None:
+        """The signed-in account, or None for an anonymous (or app-only) caller."""
+        return self.principal.account_id if self.principal else None
+
+    @property
     def account_id(self) -> int:
         """The signed-in account (endpoints that require a user only)."""
         assert self.principal is not None and self.principal.account_id is not None

@@ -7,7 +7,7 @@ from urllib.parse import urlencode
 from fastapi import Request
 from pydantic import Field
 
-from pixie.api.schemas import Loose
+from pixie.api.schemas import Loose, as_id
 from pixie.config import Settings
 from pixie.services.paging import Paging
 
@@ -19,12 +19,9 @@ class PageQuery(Loose):
     limit: int = Field(40, ge=1, le=1000)
 
     def paging(self, *, default_limit: int = 40, most: int = 80) -> Paging:
-        def cursor(raw: str | None) -> int | None:
-            # Ids are numbers; anything else pages from the start, as Mastodon does.
-            return int(raw) if raw and raw.isascii() and raw.isdigit() and int(raw) < 2**63 else None
-
         limit = min(self.limit if "limit" in self.model_fields_set else default_limit, most)
-        return Paging(cursor(self.max_id), cursor(self.since_id), cursor(self.min_id), limit)
+        # A cursor that is not an id pages from the start, as Mastodon does.
+        return Paging(as_id(self.max_id), as_id(self.since_id), as_id(self.min_id), limit)
 
 
 def link_header(settings: Settings, request: Request, cursors: list[int]) -> dict[str, str]:

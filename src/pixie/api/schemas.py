@@ -11,6 +11,13 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field
 
 
+def as_id(raw: str | None) -> int | None:
+    """The id a client sent, or None when it cannot be one of Pixie's 64-bit ids."""
+    if raw and raw.isascii() and raw.isdigit() and int(raw) < 2**63:
+        return int(raw)
+    return None
+
+
 class Loose(BaseModel):
     model_config = ConfigDict(extra="ignore")
 
@@ -393,4 +400,4 @@ class IdsQuery(Loose):
     def ids(self, *, most: int) -> list[int]:
         """The first ``most`` of them that can be ids at all."""
         raw = [self.id] if isinstance(self.id, str) else self.id
-        return [int(i) for i in raw[:most] if i.isascii() and i.isdigit() and int(i) < 2**63]
+        return [i for i in map(as_id, raw[:most]) if i is not None]

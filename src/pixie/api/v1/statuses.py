@@ -9,7 +9,7 @@ from pixie.api.deps import Auth, Caller, runtime
 from pixie.api.pagination import PageQuery, link_header
 from pixie.api.params import body_schema, params, query_schema
 from pixie.api.responses import JSON
-from pixie.api.schemas import Account, Context, CreateStatusRequest, IdsQuery, Status, StatusSource
+from pixie.api.schemas import Account, Context, CreateStatusRequest, IdsQuery, Status, StatusSource, as_id
 from pixie.convert import accounts as convert_accounts
 from pixie.convert import statuses as convert
 from pixie.infra.runtime import Runtime
@@ -44,7 +44,7 @@ async def create_status(
             visibility=req.visibility,
             language=req.language,
             in_reply_to_id=in_reply_to,
-            media_ids=[int(m) for m in req.media_ids if m.isascii() and m.isdigit()],
+            media_ids=[i for i in map(as_id, req.media_ids) if i is not None],
         ),
         application_id=caller.principal.application_id,
         idempotency_key=request.headers.get("idempotency-key"),
@@ -63,8 +63,7 @@ async def get_status(
     caller: Caller = Depends(Auth("read:statuses", optional=True)),
     rt: Runtime = Depends(runtime),
 ) -> JSON:
-    viewer = caller.principal.account_id if caller.principal else None
-    return JSON(convert.status(rt.settings, await statuses.get(rt, parse_id(status_id), viewer)))
+    return JSON(convert.status(rt.settings, await statuses.get(rt, parse_id(status_id), caller.viewer_id)))
 
 
 @router.delete(
@@ -132,8 +131,9 @@ async def favourited_by(
     query: PageQuery = Depends(params(PageQuery)),
     rt: Runtime = Depends(runtime),
 ) -> JSON:
-    viewer = caller.principal.account_id if caller.principal else None
-    accounts, cursors = await statuses.favourited_by(rt, parse_id(status_id), viewer, query.paging())
+    accounts, cursors = await statuses.favourited_by(
+        rt, parse_id(status_id), caller.viewer_id, query.paging()
+    )
     body = [convert_accounts.account(rt.settings, a) for a in accounts]
     return JSON(body, headers=link_header(rt.settings, request, cursors))
 
@@ -191,8 +191,7 @@ async def many_statuses(
     query: IdsQuery = Depends(params(IdsQuery)),
     rt: Runtime = Depends(runtime),
 ) -> JSON:
-    viewer = caller.principal.account_id if caller.principal else None
-    views = await statuses.many(rt, query.ids(most=statuses.MAX_BATCH), viewer)
+    views = await statuses.many(rt, query.ids(most=statuses.MAX_BATCH), caller.viewer_id)
     return JSON([convert.status(rt.settings, v) for v in views])
 
 
@@ -207,8 +206,7 @@ async def status_context(
     caller: Caller = Depends(Auth("read:statuses", optional=True)),
     rt: Runtime = Depends(runtime),
 ) -> JSON:
-    viewer = caller.principal.account_id if caller.principal else None
-    thread = await statuses.context(rt, parse_id(status_id), viewer)
+    thread = await statuses.context(rt, parse_id(status_id), caller.viewer_id)
     return JSON(
         {
             "ancestors": [convert.status(rt.settings, v) for v in thread.ancestors],

@@ -37,10 +37,6 @@ def _page(request: Request, rt: Runtime, views: list[StatusView]) -> JSON:
     return JSON(body, headers=link_header(rt.settings, request, [v.status.id for v in views]))
 
 
-def _viewer(caller: Caller) -> int | None:
-    return caller.principal.account_id if caller.principal else None
-
-
 @router.get(
     "/api/v1/accounts/{account_id}/statuses",
     response_model=list[Status],
@@ -58,7 +54,7 @@ async def account_statuses(
     views = await statuses.account_statuses(
         rt,
         parse_id(account_id),
-        _viewer(caller),
+        caller.viewer_id,
         query.paging(default_limit=20),
         exclude_replies=query.exclude_replies,
         only_media=query.only_media,
@@ -84,7 +80,7 @@ async def public_timeline(
     if query.remote or query.only_media:
         return _page(request, rt, [])  # no remote posts (no federation), no media yet
     return _page(
-        request, rt, await statuses.public_timeline(rt, _viewer(caller), query.paging(default_limit=20))
+        request, rt, await statuses.public_timeline(rt, caller.viewer_id, query.paging(default_limit=20))
     )
 
 
@@ -106,5 +102,5 @@ async def tag_timeline(
         raise BadRequest("Parameters may not contain NUL characters")
     if query.remote or query.only_media:
         return _page(request, rt, [])
-    views = await statuses.public_timeline(rt, _viewer(caller), query.paging(default_limit=20), tag=hashtag)
+    views = await statuses.public_timeline(rt, caller.viewer_id, query.paging(default_limit=20), tag=hashtag)
     return _page(request, rt, views)
