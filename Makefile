@@ -12,13 +12,13 @@ $(VENV)/bin/python:
 	$(PYTHON) -m venv $(VENV)
 
 $(RUN_STAMP): requirements.lock pyproject.toml | $(VENV)/bin/python
-	$(BIN)/pip install --quiet --disable-pip-version-check -r requirements.lock
-	$(BIN)/pip install --quiet --disable-pip-version-check --no-deps -e .
+	$(BIN)/pip install -qq --disable-pip-version-check -r requirements.lock
+	$(BIN)/pip install -qq --disable-pip-version-check --no-deps -e .
 	@touch $@
 
 $(DEV_STAMP): requirements-dev.lock pyproject.toml | $(VENV)/bin/python
-	$(BIN)/pip install --quiet --disable-pip-version-check -r requirements-dev.lock
-	$(BIN)/pip install --quiet --disable-pip-version-check --no-deps -e .
+	$(BIN)/pip install -qq --disable-pip-version-check -r requirements-dev.lock
+	$(BIN)/pip install -qq --disable-pip-version-check --no-deps -e .
 	@touch $@ $(RUN_STAMP)
 
 install: $(RUN_STAMP)
@@ -27,7 +27,8 @@ install-dev: $(DEV_STAMP)
 run: install
 	$(BIN)/pixie serve --migrate
 
-test: install-dev services lint typecheck layers pytest schemathesis
+# pytest runs last so that its summary is the run's final word.
+test: install-dev services lint typecheck layers schemathesis pytest
 
 services:
 	@scripts/services.sh
@@ -43,7 +44,7 @@ layers: install-dev
 	$(BIN)/lint-imports
 
 pytest: install-dev
-	$(BIN)/pytest -q
+	$(BIN)/pytest
 
 schemathesis: install-dev
 	scripts/schemathesis.sh
