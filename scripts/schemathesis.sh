@@ -26,11 +26,12 @@ token=$(curl -sf -X POST "http://127.0.0.1:$port/oauth/token" -d grant_type=pass
   -d "scope=read write follow push" | $BIN/python -c 'import json,sys; print(json.load(sys.stdin)["access_token"])')
 
 status=0
+# One worker: with two, hypothesis sometimes trips over its own lambda-source cache.
 $BIN/schemathesis run "http://127.0.0.1:$port/openapi.json" \
   --checks not_a_server_error,status_code_conformance,content_type_conformance,response_schema_conformance \
   --header "Authorization: Bearer $token" \
   --max-examples "${SCHEMATHESIS_EXAMPLES:-25}" --phases examples,coverage,fuzzing \
-  --workers 2 --seed "${SCHEMATHESIS_SEED:-1}" --no-color --generation-database none \
+  --workers 1 --seed "${SCHEMATHESIS_SEED:-1}" --no-color --generation-database none \
   || status=$?
 if grep -q "unexpected error" "$work/server.log"; then
   echo "the server logged unexpected errors:" >&2

@@ -7,6 +7,9 @@ import asyncio
 import os
 import shutil
 import socket
+import subprocess
+import sys
+import time
 import uuid
 from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager
@@ -127,12 +130,72 @@ def backend(request: pytest.FixtureRequest, tmp_path: Path, sqlite_template: Pat
     yield request.getfixturevalue("production")
 
 
+@pytest.fixture(scope="session")
+def s3_endpoint(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """A real S3 API server (moto's server mode) on loopback, for the whole session."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    log = (tmp_path_factory.mktemp("s3") / "moto.log").open("wb")
+    server = subprocess.Popen(
+        [str(Path(sys.executable).parent / "moto_server"), "-H", "127.0.0.1", "-p", str(port)],
+        stdout=log,
+        stderr=subprocess.STDOUT,
+    )
+    endpoint = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        if server.poll() is not None:
+            pytest.fail(f"the S3 API server (moto) exited with {server.returncode}")
+        if _reachable(port):
+            break
+        time.sleep(0.1)
+    else:
+        pytest.fail("the S3 API server (moto) did not start within 30 s")
+    yield endpoint
+    server.terminate()
+    server.wait(timeout=10)
+    log.close()
+
+
+S3_CREDENTIALS: dict[str, Any] = {
+    "s3_access_key_id": "test",
+    "s3_secret_access_key": "test",
+    "s3_region": "us-east-1",
+}
+
+
+def make_bucket(endpoint: str) -> str:
+    import boto3
+
+    bucket = f"pixie-{uuid.uuid4().hex[:12]}"
+    client = boto3.client(
+        "s3",
+        endpoint_url=endpoint,
+        region_name="us-east-1",
+        aws_access_key_id="test",
+        aws_secret_access_key="test",
+    )
+    client.create_bucket(Bucket=bucket)
+    return bucket
+
+
 @pytest.fixture
-def production(request: pytest.FixtureRequest) -> Backend:
-    """PostgreSQL + Redis only, for what exists only in production (Redis Streams, two processes)."""
+def production(request: pytest.FixtureRequest, s3_endpoint: str) -> Backend:
+    """PostgreSQL + Redis + S3: what a grown deployment runs on."""
     require_service("Redis", 6379)
     schema = request.getfixturevalue("pg_schema")
-    return Backend("production", {"database_url": PG_URL, "redis_url": REDIS_URL}, schema=schema)
+    return Backend(
+        "production",
+        {
+            "database_url": PG_URL,
+            "redis_url": REDIS_URL,
+            "s3_bucket": make_bucket(s3_endpoint),
+            "s3_endpoint_url": s3_endpoint,
+            **S3_CREDENTIALS,
+        },
+        schema=schema,
+    )
 
 
 async def _reset_production(backend: Backend) -> None:

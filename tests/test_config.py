@@ -62,6 +62,6 @@ def test_the_secret_key_is_made_once_and_kept(tmp_path: Path) -> None:
 
 
 def test_readme_configuration_table_matches_the_settings() -> None:
-    documented = set(re.findall(r"^\| `(PIXIE_[A-Z_]+)` \|", README.read_text(), flags=re.MULTILINE))
+    documented = set(re.findall(r"^\| `(PIXIE_[A-Z0-9_]+)` \|", README.read_text(), flags=re.MULTILINE))
     expected = {f"PIXIE_{name.upper()}" for name in Settings.model_fields}
     assert documented == expected

@@ -22,6 +22,7 @@ from pixie.api.v1.accounts import router as accounts_router
 from pixie.api.v1.apps import router as apps_router
 from pixie.api.v1.follows import router as follows_router
 from pixie.api.v1.instance import router as instance_router
+from pixie.api.v1.media import router as media_router
 from pixie.api.v1.statuses import router as statuses_router
 from pixie.api.v1.timelines import router as timelines_router
 from pixie.api.wellknown import router as wellknown_router
@@ -38,6 +39,7 @@ ROUTERS = (
     follows_router,  # before accounts: /accounts/relationships is not an account id
     accounts_router,
     instance_router,
+    media_router,
     statuses_router,
     timelines_router,
     oauth_router,

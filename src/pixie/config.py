@@ -100,9 +100,46 @@ class Settings(BaseSettings):
 
     max_characters: int = Field(500, description="Characters allowed in a post.")
     max_media_attachments: int = Field(4, description="Images allowed in a post.")
-    max_body_bytes: int = Field(16 * 1024 * 1024, description="Largest request body accepted, in bytes.")
+    max_body_bytes: int = Field(
+        17 * 1024 * 1024,
+        description="Largest request body accepted, in bytes (an upload plus its form around it).",
+    )
     max_json_body_bytes: int = Field(
         1024 * 1024, description="Largest non-upload request body accepted, in bytes."
+    )
+
+    media_max_bytes: int = Field(16 * 1024 * 1024, description="Largest image file accepted, in bytes.")
+    media_max_pixels: int = Field(
+        33_177_600,
+        description="Largest image accepted, in pixels (width x height); refuses decompression bombs.",
+    )
+    media_async_pixels: int = Field(
+        8_388_608,
+        description=(
+            "Images above this many pixels posted to /api/v2/media are processed in the background (202)."
+        ),
+    )
+    media_description_limit: int = Field(1500, description="Characters allowed in an image description.")
+    media_require_description: bool = Field(
+        False, description="Every image in a post must have a description (alt text)."
+    )
+    media_unattached_hours: int = Field(
+        24, description="Hours an upload that no post uses is kept before it is removed."
+    )
+    media_base_url: str = Field(
+        "",
+        description=(
+            "Base URL media are served from (a CDN); BASE_URL/media for local disk, the bucket's URL for S3."
+        ),
+    )
+    s3_bucket: str = Field("", description="When set, media are stored in this S3-compatible bucket.")
+    s3_endpoint_url: str = Field("", description="S3 API endpoint; AWS when unset.")
+    s3_region: str = Field("us-east-1", description="S3 region.")
+    s3_access_key_id: str = Field("", description="S3 access key; the usual AWS credential chain when unset.")
+    s3_secret_access_key: SecretStr | None = Field(None, description="S3 secret key.")
+    s3_acl: str = Field(
+        "public-read",
+        description="Canned ACL set on each stored file; empty for buckets that use a bucket policy instead.",
     )
 
     smtp_host: str = Field(
@@ -176,6 +213,14 @@ class Settings(BaseSettings):
             self.database_url = f"sqlite+aiosqlite:///{(self.data_dir / 'pixie.sqlite3').as_posix()}"
         if self.require_email_confirmation is None:
             self.require_email_confirmation = bool(self.smtp_host)
+        if not self.media_base_url:
+            if not self.s3_bucket:
+                self.media_base_url = self.url("/media")
+            elif self.s3_endpoint_url:
+                self.media_base_url = f"{self.s3_endpoint_url.rstrip('/')}/{self.s3_bucket}"
+            else:
+                self.media_base_url = f"https://{self.s3_bucket}.s3.{self.s3_region}.amazonaws.com"
+        self.media_base_url = self.media_base_url.rstrip("/")
         if not self.smtp_from:
             self.smtp_from = f"Pixie <notifications@{self.domain.split(':')[0]}>"
         return self
@@ -191,6 +236,14 @@ class Settings(BaseSettings):
     def url(self, path: str) -> str:
         """An absolute URL on this instance, always from PIXIE_BASE_URL."""
         return self.base_url + (path if path.startswith("/") else "/" + path)
+
+    @property
+    def media_dir(self) -> Path:
+        return self.data_dir / "media"
+
+    def media_url(self, key: str) -> str:
+        """The public URL of a stored media file; the database keeps only its relative key."""
+        return f"{self.media_base_url}/{key}"
 
     def ensure_secret_key(self) -> str:
         """The secret key, made once and kept in the data dir when none is configured."""

@@ -155,6 +155,13 @@ def body_schema(model: type[BaseModel]) -> dict[str, Any]:
     }
 
 
+def upload_schema(model: type[BaseModel]) -> dict[str, Any]:
+    """``openapi_extra`` documenting ``model`` as a multipart upload."""
+    REQUEST_MODELS[model.__name__] = model
+    ref = {"$ref": f"#/components/schemas/{model.__name__}"}
+    return {"requestBody": {"required": True, "content": {"multipart/form-data": {"schema": ref}}}}
+
+
 def query_schema(model: type[BaseModel]) -> dict[str, Any]:
     """``openapi_extra`` documenting a flat ``model`` as query parameters."""
     schema = model.model_json_schema()

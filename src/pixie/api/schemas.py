@@ -268,6 +268,20 @@ class Status(BaseModel):
     pixie: dict[str, Any]
 
 
+class MediaAttachment(BaseModel):
+    id: str
+    type: str
+    url: str | None
+    preview_url: str | None
+    remote_url: str | None
+    preview_remote_url: str | None
+    text_url: str | None
+    meta: dict[str, Any] | None
+    description: str | None
+    blurhash: str | None
+    pixie: dict[str, Any]
+
+
 class Context(BaseModel):
     ancestors: list[Status]
     descendants: list[Status]
@@ -348,6 +362,9 @@ class UpdateCredentialsRequest(Loose):
     fields_attributes: dict[str, FieldUpdate] | list[FieldUpdate] | None = None
     source: SourceUpdate | None = None
     pixie: PixieProfileUpdate | None = None
+    # Image files (multipart); cropped to a square and to 3:1.
+    avatar: Any = Field(None, json_schema_extra={"type": "string", "format": "binary"})
+    header: Any = Field(None, json_schema_extra={"type": "string", "format": "binary"})
 
 
 class TokenRequest(Loose):
@@ -385,6 +402,21 @@ class CreateStatusRequest(Loose):
     language: str | None = Field(None, max_length=16)
     in_reply_to_id: str | None = Field(None, max_length=20)
     media_ids: list[str] = Field(default_factory=list, max_length=20)
+
+
+class MediaUploadRequest(Loose):
+    """An image upload (multipart). ``thumbnail`` is accepted and ignored: Pixie makes its own."""
+
+    model_config = ConfigDict(extra="ignore", arbitrary_types_allowed=True)
+
+    file: Any = Field(None, json_schema_extra={"type": "string", "format": "binary"})
+    description: str | None = None
+    focus: str | None = Field(None, max_length=64)
+
+
+class MediaUpdateRequest(Loose):
+    description: str | None = None
+    focus: str | None = Field(None, max_length=64)
 
 
 class FollowOptions(Loose):

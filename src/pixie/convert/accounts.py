@@ -17,7 +17,7 @@ DEFAULT_HEADER = "/static/header.png"
 
 
 def _media_url(settings: Settings, key: str | None, default: str) -> str:
-    return settings.url(f"/media/{key}" if key else default)
+    return settings.media_url(key) if key else settings.url(default)
 
 
 def account(settings: Settings, a: Account) -> dict[str, Any]:

@@ -7,14 +7,12 @@ from typing import Any
 import pixie
 from pixie.config import RegistrationMode, Settings
 from pixie.convert.accounts import account
+from pixie.media.processing import FORMATS, SIZES
 from pixie.services.instance import InstanceStats
 
 MASTODON_API_VERSION = "4.3.0"
 MASTODON_API_VERSIONS = {"mastodon": 2}
 SOURCE_URL = "https://github.com/pixie-social/pixie"
-IMAGE_MIME_TYPES = ["image/jpeg", "image/png", "image/gif", "image/webp", "image/avif"]
-IMAGE_SIZE_LIMIT = 16 * 1024 * 1024
-IMAGE_MATRIX_LIMIT = 33_177_600  # 7680x4320, as Mastodon
 CHARACTERS_RESERVED_PER_URL = 23
 
 
@@ -37,10 +35,10 @@ def _statuses(settings: Settings) -> dict[str, Any]:
 
 def _media(settings: Settings) -> dict[str, Any]:
     return {
-        "supported_mime_types": IMAGE_MIME_TYPES,
-        "description_limit": 1500,
-        "image_size_limit": IMAGE_SIZE_LIMIT,
-        "image_matrix_limit": IMAGE_MATRIX_LIMIT,
+        "supported_mime_types": [mime for mime, _ in FORMATS.values()],
+        "description_limit": settings.media_description_limit,
+        "image_size_limit": settings.media_max_bytes,
+        "image_matrix_limit": settings.media_max_pixels,
         "video_size_limit": 0,
         "video_frame_rate_limit": 0,
         "video_matrix_limit": 0,
@@ -53,6 +51,28 @@ POLLS = {
     "min_expiration": 300,
     "max_expiration": 2_629_746,
 }
+
+
+def media_policy(settings: Settings) -> dict[str, Any]:
+    """What happens to an uploaded image, stated so people know before they upload."""
+    return {
+        "max_bytes": settings.media_max_bytes,
+        "max_pixels": settings.media_max_pixels,
+        "formats": [mime for mime, _ in FORMATS.values()],
+        "type_detected_from": "content",
+        "original": {
+            "kept": True,
+            "reencoded": False,
+            "removed": ["exif", "gps", "xmp", "iptc", "comments", "embedded_thumbnails"],
+            "kept_metadata": ["icc_profile", "orientation"],
+            "reencoded_when": "AVIF files carrying metadata, and rotated WebP files",
+        },
+        "renditions": {name: {"longest_side": px} for name, px in SIZES.items()},
+        "renditions_color_space": "sRGB",
+        "require_description": settings.media_require_description,
+        "description_limit": settings.media_description_limit,
+        "unattached_removed_after_hours": settings.media_unattached_hours,
+    }
 
 
 def _streaming_url(settings: Settings) -> str:
@@ -96,6 +116,7 @@ def instance_v2(settings: Settings, stats: InstanceStats) -> dict[str, Any]:
             "version": pixie.__version__,
             "registrations": mode.value,
             "generator": settings.generator,
+            "media_policy": media_policy(settings),
         },
     }
 

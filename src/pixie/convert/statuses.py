@@ -7,6 +7,7 @@ from typing import Any
 from pixie.config import Settings
 from pixie.convert.accounts import account
 from pixie.convert.common import timestamp
+from pixie.convert.media import attachment
 from pixie.services.statuses import StatusView
 
 
@@ -24,7 +25,7 @@ def status(settings: Settings, view: StatusView, *, with_source: bool = False) -
         "visibility": s.visibility,
         "sensitive": s.sensitive,
         "spoiler_text": s.spoiler_text,
-        "media_attachments": [],
+        "media_attachments": [attachment(settings, m) for m in view.media],
         "application": None,
         "mentions": [
             {

@@ -21,6 +21,7 @@ from typing import Any
 
 from sqlalchemy import and_, delete, insert, or_, select, update
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from pixie.db.engine import Database
 from pixie.db.types import utcnow
@@ -193,6 +194,28 @@ class JobRunner:
         return True
 
 
+def add_job(
+    session: AsyncSession,
+    kind: str,
+    payload: dict[str, Any] | None = None,
+    *,
+    run_after: datetime | None = None,
+    max_attempts: int = 3,
+    unique_key: str | None = None,
+) -> Job:
+    """Queues a job inside the caller's transaction, so it exists exactly when the write does."""
+    job = Job(
+        kind=kind,
+        payload=payload or {},
+        run_after=run_after or utcnow(),
+        max_attempts=max_attempts,
+        unique_key=unique_key,
+        state=QUEUED,
+    )
+    session.add(job)
+    return job
+
+
 async def enqueue(
     db: Database,
     kind: str,
@@ -203,17 +226,11 @@ async def enqueue(
     unique_key: str | None = None,
 ) -> int | None:
     """Queues a job; with ``unique_key``, a second job with the same key is not queued (None)."""
-    job = Job(
-        kind=kind,
-        payload=payload or {},
-        run_after=run_after or utcnow(),
-        max_attempts=max_attempts,
-        unique_key=unique_key,
-        state=QUEUED,
-    )
     try:
         async with db.write() as session:
-            session.add(job)
+            job = add_job(
+                session, kind, payload, run_after=run_after, max_attempts=max_attempts, unique_key=unique_key
+            )
     except IntegrityError:
         if unique_key is None:
             raise

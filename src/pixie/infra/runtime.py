@@ -19,6 +19,7 @@ from pixie.infra.mail import FileOutbox, Mailer, SmtpMailer
 from pixie.infra.outbox import Dispatcher, Handlers, InProcessDispatcher, RedisStreamsDispatcher
 from pixie.infra.pubsub import InProcessPubSub, PubSub, RedisPubSub
 from pixie.infra.ratelimit import RateLimiter
+from pixie.infra.storage import MediaStorage, build_storage
 
 log = logging.getLogger("pixie.runtime")
 
@@ -34,6 +35,7 @@ class Runtime:
     scheduler: Scheduler
     mailer: Mailer
     limiter: RateLimiter
+    storage: MediaStorage
     redis: aioredis.Redis | None = None
     background: bool = True  # run the dispatcher, job runner and scheduler in this process
     id_node: IdNodeLease = field(init=False)
@@ -112,6 +114,7 @@ def build_runtime(settings: Settings, *, background: bool = True, **db_options: 
         scheduler=Scheduler(db),
         mailer=mailer,
         limiter=limiter,
+        storage=build_storage(settings),
         redis=client,
         background=background,
     )

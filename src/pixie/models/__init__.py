@@ -4,6 +4,7 @@ from pixie.models.accounts import Account, AiTrainingConsent, User
 from pixie.models.email_tokens import EmailToken
 from pixie.models.follows import Follow, FollowRequest
 from pixie.models.invites import Invite
+from pixie.models.media import MediaAttachment
 from pixie.models.oauth import AccessToken, Application, AuthorizationCode
 from pixie.models.reactions import Bookmark, Favourite
 from pixie.models.statuses import Mention, Status, StatusTag, Tag
@@ -24,6 +25,7 @@ __all__ = [
     "Invite",
     "Job",
     "Lock",
+    "MediaAttachment",
     "Mention",
     "OutboxEvent",
     "Status",

@@ -20,7 +20,7 @@ from pixie.infra.runtime import Runtime
 from pixie.models.accounts import Account, AiTrainingConsent, User
 from pixie.models.email_tokens import EmailToken
 from pixie.models.oauth import AuthorizationCode
-from pixie.services import events, passwords
+from pixie.services import events, media, passwords
 from pixie.services.invites import use_invite
 from pixie.services.oauth import IssuedToken, account_changed, issue_token, revoke_all_for_account
 from pixie.services.tokens import digest, new_secret
@@ -323,7 +323,10 @@ class ProfileChanges:
     ai_training_consent: bool | None = None
 
 
-async def update_profile(rt: Runtime, account_id: int, changes: ProfileChanges) -> tuple[Account, User]:
+async def update_profile(
+    rt: Runtime, account_id: int, changes: ProfileChanges, *, images: dict[str, bytes] | None = None
+) -> tuple[Account, User]:
+    """Changes the profile; ``images`` may hold a new "avatar" and "header" (image file bytes)."""
     problems = _Problems()
     if changes.display_name is not None and len(changes.display_name) > DISPLAY_NAME_LIMIT:
         problems.add(
@@ -350,8 +353,30 @@ async def update_profile(rt: Runtime, account_id: int, changes: ProfileChanges) 
     if changes.language and not re.fullmatch(r"[a-z]{2,3}", changes.language):
         problems.add("source[language]", "ERR_INCLUSION", "Language must be an ISO 639 code")
     problems.raise_any()
+    stored: dict[str, str] = {}
+    try:
+        for kind, data in (images or {}).items():
+            stored[kind] = await media.store_profile_image(rt, kind, data)
+        account, user, replaced = await _save_profile(rt, account_id, changes, stored)
+    except BaseException:
+        await media.forget_files(rt, list(stored.values()))
+        raise
+    await media.forget_files(rt, replaced)
+    return account, user
+
+
+async def _save_profile(
+    rt: Runtime, account_id: int, changes: ProfileChanges, stored: dict[str, str]
+) -> tuple[Account, User, list[str | None]]:
+    replaced: list[str | None] = []
     async with rt.write() as session:
         account, user = await _account_and_user(session, Account.id == account_id)
+        if "avatar" in stored:
+            replaced.append(account.avatar_key)
+            account.avatar_key = stored["avatar"]
+        if "header" in stored:
+            replaced.append(account.header_key)
+            account.header_key = stored["header"]
         for name in ("display_name", "note", "locked", "bot", "discoverable", "indexable"):
             value = getattr(changes, name)
             if value is not None:
@@ -377,7 +402,7 @@ async def update_profile(rt: Runtime, account_id: int, changes: ProfileChanges) 
             _set_consent(session, user, changes.ai_training_consent)
         account.updated_at = utcnow()
         record(session, events.AccountUpdated(account_id=account.id))
-    return account, user
+    return account, user, replaced
 
 
 # --- moderation (CLI for now) ---------------------------------------------------------------

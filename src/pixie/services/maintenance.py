@@ -1,4 +1,5 @@
-"""Periodic clean-up: expired codes and links, revoked tokens, old events and finished jobs."""
+"""Periodic clean-up: expired codes and links, revoked tokens, old events, finished jobs and
+uploads no post uses."""
 
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ from pixie.infra.runtime import Runtime
 from pixie.models.email_tokens import EmailToken
 from pixie.models.oauth import AccessToken, AuthorizationCode
 from pixie.models.system import Job, OutboxEvent
+from pixie.services import media
 
 CLEANUP = "maintenance.cleanup"
 CLEANUP_EVERY = timedelta(hours=1)
@@ -50,6 +52,7 @@ async def cleanup(rt: Runtime) -> dict[str, int]:
         for name, statement in statements.items():
             result = await session.execute(statement)
             removed[name] = int(result.rowcount or 0)  # type: ignore[attr-defined]
+    removed["media_attachments"] = await media.remove_unattached(rt)
     return removed
 
 

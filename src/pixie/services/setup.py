@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from pixie.infra.runtime import Runtime
-from pixie.services import mail, maintenance
+from pixie.services import mail, maintenance, media
 from pixie.services.oauth import TokenCache, install_token_cache
 
 
 def install(rt: Runtime) -> TokenCache:
     mail.install(rt)
     maintenance.install(rt)
+    media.install(rt)
     return install_token_cache(rt)

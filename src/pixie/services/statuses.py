@@ -15,9 +15,10 @@ from pixie.errors import Invalid, NotFound
 from pixie.infra.outbox import DomainEvent, record
 from pixie.infra.runtime import Runtime
 from pixie.models.accounts import Account, User
+from pixie.models.media import MediaAttachment
 from pixie.models.reactions import Bookmark, Favourite
 from pixie.models.statuses import VISIBILITIES, Mention, Status, StatusTag, Tag
-from pixie.services import events, text
+from pixie.services import events, media, text
 from pixie.services.paging import Paging
 from pixie.services.visibility import visible_to
 
@@ -47,6 +48,7 @@ class StatusView:
     # The viewer's own state (False for an anonymous viewer).
     favourited: bool = False
     bookmarked: bool = False
+    media: list[MediaAttachment] = field(default_factory=list)
 
 
 async def _views(
@@ -86,6 +88,7 @@ async def _views(
         .where(Mention.status_id.in_(ids))
     ):
         mentioned.setdefault(status_id, []).append(account)
+    attachments = await media.of_statuses(session, ids)
     tagged: dict[int, list[Tag]] = {}
     for status_id, tag in await session.execute(
         select(StatusTag.status_id, Tag)
@@ -101,6 +104,7 @@ async def _views(
             tagged.get(s.id, []),
             favourited=s.id in favourited,
             bookmarked=s.id in bookmarked,
+            media=attachments.get(s.id, []),
         )
         for s in statuses
     ]
@@ -137,9 +141,9 @@ async def create(
     idempotency_key: str | None = None,
 ) -> StatusView:
     settings = rt.settings
-    if new.media_ids:
-        raise Invalid("Media attachments are not available yet")
-    if not new.text.strip():
+    if len(set(new.media_ids)) > settings.max_media_attachments:
+        raise Invalid(f"Validation failed: A post may have at most {settings.max_media_attachments} images")
+    if not new.text.strip() and not new.media_ids:
         raise Invalid("Validation failed: Text can't be blank")
     if text.length(new.text, new.spoiler_text) > settings.max_characters:
         raise Invalid(f"Validation failed: Text character limit of {settings.max_characters} exceeded")
@@ -222,6 +226,7 @@ async def _insert(
         )
         session.add(status)
         await session.flush()
+        await media.attach(session, rt, account_id, new.media_ids, status.id)
         for account in mentioned:
             session.add(Mention(status_id=status.id, account_id=account.id))
         tags = await _tags(session, parsed.hashtags)
@@ -266,6 +271,7 @@ async def delete(rt: Runtime, status_id: int, account_id: int) -> StatusView:
             raise NotFound()
         view = (await _views(session, [status]))[0]
         status.deleted_at = utcnow()
+        await media.detach_from(session, status.id)
         await session.execute(
             update(Account)
             .where(Account.id == account_id, Account.statuses_count > 0)
@@ -308,15 +314,21 @@ async def account_statuses(
         account = await session.get(Account, account_id)
         if account is None or account.suspended_at is not None:
             raise NotFound()
-    if pinned or only_media:
-        return []  # pins and media attachments arrive later in the social core; none exist yet
+    if pinned:
+        return []  # pins arrive later in the social core; none exist yet
     query = select(Status).where(Status.account_id == account_id, visible_to(viewer_id))
+    if only_media:
+        query = query.where(_has_media())
     if exclude_replies:
         # Replies to oneself (threads) stay, as on Mastodon.
         query = query.where(or_(Status.in_reply_to_id.is_(None), Status.in_reply_to_account_id == account_id))
     if tagged:
         query = query.where(_has_tag(tagged))
     return await _timeline(rt, query, paging, viewer_id)
+
+
+def _has_media() -> Any:
+    return exists(select(MediaAttachment.id).where(MediaAttachment.status_id == Status.id))
 
 
 def _has_tag(name: str) -> Any:
@@ -328,10 +340,17 @@ def _has_tag(name: str) -> Any:
 
 
 async def public_timeline(
-    rt: Runtime, viewer_id: int | None, paging: Paging, *, tag: str | None = None
+    rt: Runtime,
+    viewer_id: int | None,
+    paging: Paging,
+    *,
+    tag: str | None = None,
+    only_media: bool = False,
 ) -> list[StatusView]:
     """Public posts (not unlisted ones) of the whole instance, or of one hashtag, newest first."""
     query = select(Status).where(Status.visibility == "public", visible_to(viewer_id))
+    if only_media:
+        query = query.where(_has_media())
     if tag is not None:
         query = query.where(_has_tag(tag))
     return await _timeline(rt, query, paging, viewer_id)

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from fastapi import APIRouter, Depends, Path
+from starlette.datastructures import UploadFile
 
 from pixie.api.common import errors, parse_id
 from pixie.api.deps import Auth, Caller, runtime
@@ -106,7 +107,12 @@ async def update_credentials(
         language=source.language if source else None,
         ai_training_consent=req.pixie.ai_training_consent if req.pixie else None,
     )
-    account, user = await accounts.update_profile(rt, caller.account_id, changes)
+    images = {
+        kind: await upload.read()
+        for kind, upload in (("avatar", req.avatar), ("header", req.header))
+        if isinstance(upload, UploadFile)
+    }
+    account, user = await accounts.update_profile(rt, caller.account_id, changes, images=images)
     return JSON(convert.credential_account(rt.settings, account, user))
 
 

@@ -12,11 +12,19 @@ from pixie.api.responses import JSON
 from pixie.api.schemas import Account, Context, CreateStatusRequest, IdsQuery, Status, StatusSource, as_id
 from pixie.convert import accounts as convert_accounts
 from pixie.convert import statuses as convert
+from pixie.errors import Invalid
 from pixie.infra.runtime import Runtime
 from pixie.services import statuses
 
 router = APIRouter(tags=["statuses"])
 STATUS_ID = Path(description="A status id")
+
+
+def _media_ids(raw: list[str]) -> list[int]:
+    ids = [as_id(value) for value in raw]
+    if None in ids:
+        raise Invalid("Validation failed: Media ids must be ids of your uploads")
+    return [i for i in ids if i is not None]
 
 
 @router.post(
@@ -44,7 +52,7 @@ async def create_status(
             visibility=req.visibility,
             language=req.language,
             in_reply_to_id=in_reply_to,
-            media_ids=[i for i in map(as_id, req.media_ids) if i is not None],
+            media_ids=_media_ids(req.media_ids),
         ),
         application_id=caller.principal.application_id,
         idempotency_key=request.headers.get("idempotency-key"),

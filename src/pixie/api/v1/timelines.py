@@ -77,11 +77,12 @@ async def public_timeline(
     query: PublicTimelineQuery = Depends(params(PublicTimelineQuery)),
     rt: Runtime = Depends(runtime),
 ) -> JSON:
-    if query.remote or query.only_media:
-        return _page(request, rt, [])  # no remote posts (no federation), no media yet
-    return _page(
-        request, rt, await statuses.public_timeline(rt, caller.viewer_id, query.paging(default_limit=20))
+    if query.remote:
+        return _page(request, rt, [])  # no remote posts: Pixie does not federate
+    views = await statuses.public_timeline(
+        rt, caller.viewer_id, query.paging(default_limit=20), only_media=query.only_media
     )
+    return _page(request, rt, views)
 
 
 @router.get(
@@ -100,7 +101,9 @@ async def tag_timeline(
 ) -> JSON:
     if "\x00" in hashtag:
         raise BadRequest("Parameters may not contain NUL characters")
-    if query.remote or query.only_media:
+    if query.remote:
         return _page(request, rt, [])
-    views = await statuses.public_timeline(rt, caller.viewer_id, query.paging(default_limit=20), tag=hashtag)
+    views = await statuses.public_timeline(
+        rt, caller.viewer_id, query.paging(default_limit=20), tag=hashtag, only_media=query.only_media
+    )
     return _page(request, rt, views)

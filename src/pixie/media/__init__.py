@@ -1,0 +1,1 @@
+"""Image processing: decoding, cleaning and deriving renditions of uploads."""
