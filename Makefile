@@ -52,6 +52,7 @@ schemathesis: install-dev
 bench: install-dev
 	$(BIN)/python bench/startup.py
 	$(BIN)/python bench/verify_credentials.py
+	$(BIN)/python bench/media_processing.py
 
 lock:
 	rm -rf /tmp/pixie-lock && $(PYTHON) -m venv /tmp/pixie-lock
