@@ -1,0 +1,180 @@
+"""Home feeds: none on embedded defaults (the home timeline is a database query), Redis sorted sets
+with fan-out on write in production.
+
+A feed is a candidate list, newest last, of at most ``FEED_SIZE`` status ids; the reader still
+filters it with the same SQL rule as the database query, so a feed can hold too much but never
+shows too much. Members are zero-padded decimal ids read by lexical range, with every score 0:
+float scores lose precision past 2**53, and Pixie's ids are larger.
+
+A feed exists only for someone who reads their home timeline: fan-out writes into existing feeds
+only, a feed unread for ``IDLE`` expires, and the next read rebuilds it from the database.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Protocol
+
+import redis.asyncio as aioredis
+
+FEED_SIZE = 800  # twice what Mastodon keeps
+IDLE = timedelta(days=14)
+_WIDTH = 20  # digits of the largest 64-bit id
+# Marks a feed that exists but may be empty; sorts before every real id and is never returned.
+_SENTINEL = "0" * _WIDTH
+
+# Adds to a feed only if it exists, then trims it to its size (the sentinel counts as one entry).
+_PUSH = """
+if redis.call('EXISTS', KEYS[1]) == 1 then
+  redis.call('ZADD', KEYS[1], 0, ARGV[1])
+  local extra = redis.call('ZCARD', KEYS[1]) - tonumber(ARGV[2]) - 1
+  if extra > 0 then
+    redis.call('ZREMRANGEBYRANK', KEYS[1], 1, extra)
+  end
+  return 1
+end
+return 0
+"""
+
+
+def _member(status_id: int) -> str:
+    return str(status_id).zfill(_WIDTH)
+
+
+@dataclass(frozen=True)
+class Window:
+    """Ids from a feed, newest first, and whether the feed may hold fewer than the database has
+    past them (a full feed has dropped its oldest entries)."""
+
+    ids: list[int]
+    truncated: bool
+
+
+class HomeFeeds(Protocol):
+    kept: bool
+
+    async def push(self, account_ids: Iterable[int], status_id: int) -> None: ...
+
+    async def window(
+        self,
+        account_id: int,
+        *,
+        max_id: int | None,
+        since_id: int | None,
+        min_id: int | None,
+        count: int,
+    ) -> Window | None: ...
+
+    async def fill(self, account_id: int, status_ids: Iterable[int]) -> None: ...
+
+    async def add(self, account_id: int, status_ids: Iterable[int]) -> None: ...
+
+    async def drop(self, account_ids: Iterable[int]) -> None: ...
+
+
+class NoFeeds:
+    """Embedded defaults: no feeds are kept; every home timeline is read from the database."""
+
+    kept = False
+
+    async def push(self, account_ids: Iterable[int], status_id: int) -> None:
+        return None
+
+    async def window(
+        self,
+        account_id: int,
+        *,
+        max_id: int | None,
+        since_id: int | None,
+        min_id: int | None,
+        count: int,
+    ) -> Window | None:
+        return None
+
+    async def fill(self, account_id: int, status_ids: Iterable[int]) -> None:
+        return None
+
+    async def add(self, account_id: int, status_ids: Iterable[int]) -> None:
+        return None
+
+    async def drop(self, account_ids: Iterable[int]) -> None:
+        return None
+
+
+class RedisFeeds:
+    kept = True
+
+    def __init__(self, client: aioredis.Redis, *, prefix: str = "pixie:feed:", size: int = FEED_SIZE) -> None:
+        self._client = client
+        self._prefix = prefix
+        self.size = size
+        self._push = client.register_script(_PUSH)
+
+    def _key(self, account_id: int) -> str:
+        return f"{self._prefix}{account_id}"
+
+    async def push(self, account_ids: Iterable[int], status_id: int) -> None:
+        member = _member(status_id)
+        async with self._client.pipeline(transaction=False) as pipe:
+            for account_id in account_ids:
+                await self._push(keys=[self._key(account_id)], args=[member, self.size], client=pipe)
+            await pipe.execute()
+
+    async def window(
+        self,
+        account_id: int,
+        *,
+        max_id: int | None,
+        since_id: int | None,
+        min_id: int | None,
+        count: int,
+    ) -> Window | None:
+        key = self._key(account_id)
+        async with self._client.pipeline(transaction=False) as pipe:
+            pipe.exists(key)
+            pipe.zcard(key)
+            if min_id is not None:
+                # The page right after min_id: read oldest first, then turn it around.
+                low = "(" + _member(min_id)
+                high = "(" + _member(max_id) if max_id is not None else "+"
+                pipe.zrangebylex(key, low, high, start=0, num=count)
+            else:
+                high = "(" + _member(max_id) if max_id is not None else "+"
+                low = "(" + _member(since_id if since_id is not None else 0)
+                pipe.zrevrangebylex(key, high, low, start=0, num=count)
+            pipe.expire(key, IDLE)
+            exists, size, members, _ = await pipe.execute()
+        if not exists:
+            return None
+        ids = [int(m) for m in members]
+        if min_id is not None:
+            ids.reverse()
+        # A full feed has let its oldest entries go; reading past its end needs the database.
+        truncated = size - 1 >= self.size and len(ids) < count
+        return Window(ids, truncated)
+
+    async def fill(self, account_id: int, status_ids: Iterable[int]) -> None:
+        key = self._key(account_id)
+        members = {_member(i): 0 for i in status_ids}
+        members[_SENTINEL] = 0
+        async with self._client.pipeline(transaction=True) as pipe:
+            pipe.delete(key)
+            pipe.zadd(key, members)
+            pipe.zremrangebyrank(key, 1, -(self.size + 2))
+            pipe.expire(key, IDLE)
+            await pipe.execute()
+
+    async def add(self, account_id: int, status_ids: Iterable[int]) -> None:
+        for status_id in status_ids:
+            await self.push([account_id], status_id)
+
+    async def drop(self, account_ids: Iterable[int]) -> None:
+        keys = [self._key(a) for a in account_ids]
+        if keys:
+            await self._client.delete(*keys)
+
+
+def build_feeds(client: aioredis.Redis | None) -> HomeFeeds:
+    return RedisFeeds(client) if client is not None else NoFeeds()
