@@ -20,6 +20,7 @@ from pixie.api.params import REQUEST_MODELS
 from pixie.api.responses import JSON
 from pixie.api.v1.accounts import router as accounts_router
 from pixie.api.v1.apps import router as apps_router
+from pixie.api.v1.blocks import router as blocks_router
 from pixie.api.v1.follows import router as follows_router
 from pixie.api.v1.instance import router as instance_router
 from pixie.api.v1.statuses import router as statuses_router
@@ -36,6 +37,7 @@ STATIC_DIR = Path(__file__).parent / "web" / "static"
 ROUTERS = (
     apps_router,
     follows_router,  # before accounts: /accounts/relationships is not an account id
+    blocks_router,
     accounts_router,
     instance_router,
     statuses_router,
