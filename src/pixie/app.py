@@ -23,6 +23,7 @@ from pixie.api.v1.apps import router as apps_router
 from pixie.api.v1.blocks import router as blocks_router
 from pixie.api.v1.follows import router as follows_router
 from pixie.api.v1.instance import router as instance_router
+from pixie.api.v1.lists import router as lists_router
 from pixie.api.v1.statuses import router as statuses_router
 from pixie.api.v1.timelines import router as timelines_router
 from pixie.api.wellknown import router as wellknown_router
@@ -40,6 +41,7 @@ ROUTERS = (
     blocks_router,
     accounts_router,
     instance_router,
+    lists_router,
     statuses_router,
     timelines_router,
     oauth_router,
