@@ -24,8 +24,10 @@ from pixie.api.v1.blocks import router as blocks_router
 from pixie.api.v1.follows import router as follows_router
 from pixie.api.v1.instance import router as instance_router
 from pixie.api.v1.lists import router as lists_router
+from pixie.api.v1.notifications import router as notifications_router
 from pixie.api.v1.statuses import router as statuses_router
 from pixie.api.v1.timelines import router as timelines_router
+from pixie.api.v2.notifications import router as notifications_v2_router
 from pixie.api.wellknown import router as wellknown_router
 from pixie.config import Settings
 from pixie.db.schema import check_at_head
@@ -42,6 +44,8 @@ ROUTERS = (
     accounts_router,
     instance_router,
     lists_router,
+    notifications_router,
+    notifications_v2_router,
     statuses_router,
     timelines_router,
     oauth_router,
