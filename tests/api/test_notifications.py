@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
+
+from sqlalchemy import event
 
 from tests.api.test_golden import check_shape
 from tests.conftest import Instance, bearer
@@ -275,3 +279,41 @@ async def test_notification_scopes(px: Instance) -> None:
     assert r.status_code == 400
     r = await px.client.get("/api/v1/notifications", params={"limit": "many"}, headers=bearer(alice))
     assert r.status_code == 422
+
+
+@contextmanager
+def counting(px: Instance) -> Iterator[list[str]]:
+    """Every SQL statement the app runs meanwhile."""
+    seen: list[str] = []
+
+    def count(conn: Any, cursor: Any, statement: str, *args: Any) -> None:
+        seen.append(statement)
+
+    engines = {px.rt.db.read_engine.sync_engine, px.rt.db.write_engine.sync_engine}
+    for engine in engines:
+        event.listen(engine, "before_cursor_execute", count)
+    try:
+        yield seen
+    finally:
+        for engine in engines:
+            event.remove(engine, "before_cursor_execute", count)
+
+
+async def test_a_page_costs_the_same_number_of_queries_however_long(px: Instance) -> None:
+    alice_id, alice = await px.user("alice")
+    s = await post(px, alice, status="x")
+    costs: dict[str, list[int]] = {}
+    for n in range(4):
+        _, fan = await px.user(f"fan{n}")
+        await px.client.post(f"/api/v1/accounts/{alice_id}/follow", headers=bearer(fan))
+        await px.client.post(f"/api/v1/statuses/{s['id']}/favourite", headers=bearer(fan))
+        await post(px, fan, status=f"@alice {n}")
+        if n in (0, 3):
+            for path in ("/api/v1/notifications", "/api/v2/notifications"):
+                await px.client.get(path, headers=bearer(alice))  # the token is cached from here on
+                with counting(px) as seen:
+                    r = await px.client.get(path, headers=bearer(alice))
+                assert r.status_code == 200
+                costs.setdefault(path, []).append(len(seen))
+    for path, (few, many) in costs.items():
+        assert few == many and few > 3, path
