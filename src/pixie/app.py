@@ -20,11 +20,15 @@ from pixie.api.params import REQUEST_MODELS
 from pixie.api.responses import JSON
 from pixie.api.v1.accounts import router as accounts_router
 from pixie.api.v1.apps import router as apps_router
+from pixie.api.v1.blocks import router as blocks_router
 from pixie.api.v1.follows import router as follows_router
 from pixie.api.v1.instance import router as instance_router
+from pixie.api.v1.lists import router as lists_router
 from pixie.api.v1.media import router as media_router
+from pixie.api.v1.notifications import router as notifications_router
 from pixie.api.v1.statuses import router as statuses_router
 from pixie.api.v1.timelines import router as timelines_router
+from pixie.api.v2.notifications import router as notifications_v2_router
 from pixie.api.wellknown import router as wellknown_router
 from pixie.config import Settings
 from pixie.db.schema import check_at_head
@@ -37,9 +41,13 @@ STATIC_DIR = Path(__file__).parent / "web" / "static"
 ROUTERS = (
     apps_router,
     follows_router,  # before accounts: /accounts/relationships is not an account id
+    blocks_router,
     accounts_router,
     instance_router,
     media_router,
+    lists_router,
+    notifications_router,
+    notifications_v2_router,
     statuses_router,
     timelines_router,
     oauth_router,

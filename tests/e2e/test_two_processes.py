@@ -8,6 +8,7 @@ periodic clean-up.
 from __future__ import annotations
 
 import asyncio
+import os
 import time
 import uuid
 from collections.abc import Iterator
@@ -70,7 +71,8 @@ def inbox() -> Iterator[tuple[Inbox, int]]:
 
 def test_two_processes_share_the_work(tmp_path: Path, database: str, inbox: tuple[Inbox, int]) -> None:
     handler, smtp_port = inbox
-    redis_url = REDIS_URL.rsplit("/", 1)[0] + "/13"
+    # A database of its own: the servers' consumers must see only this test's events.
+    redis_url = os.environ.get("PIXIE_TEST_E2E_REDIS_URL", REDIS_URL.rsplit("/", 1)[0] + "/13")
     import redis
 
     redis.Redis.from_url(redis_url).flushdb()

@@ -304,11 +304,65 @@ class Relationship(BaseModel):
     blocked_by: bool
     muting: bool
     muting_notifications: bool
+    muting_expires_at: str | None = None
     requested: bool
     requested_by: bool
     domain_blocking: bool
     endorsed: bool
     note: str
+
+
+class Empty(BaseModel):
+    """Mastodon's empty object answer: ``{}``."""
+
+
+class ListEntity(BaseModel):
+    id: str
+    title: str
+    replies_policy: str
+    exclusive: bool
+
+
+class Notification(BaseModel):
+    id: str
+    type: str
+    group_key: str
+    created_at: str
+    account: Account
+    status: Status | None = None
+
+
+class NotificationGroup(BaseModel):
+    group_key: str
+    notifications_count: int
+    type: str
+    most_recent_notification_id: str
+    page_min_id: str | None = None
+    page_max_id: str | None = None
+    latest_page_notification_at: str | None = None
+    sample_account_ids: list[str]
+    status_id: str | None = None
+
+
+class GroupedNotificationsResults(BaseModel):
+    accounts: list[Account]
+    statuses: list[Status]
+    notification_groups: list[NotificationGroup]
+
+
+class UnreadCount(BaseModel):
+    count: int
+
+
+class Marker(BaseModel):
+    last_read_id: str
+    version: int
+    updated_at: str
+
+
+class Markers(BaseModel):
+    home: Marker | None = None
+    notifications: Marker | None = None
 
 
 # --- requests -------------------------------------------------------------------------------
@@ -433,3 +487,78 @@ class IdsQuery(Loose):
         """The first ``most`` of them that can be ids at all."""
         raw = [self.id] if isinstance(self.id, str) else self.id
         return [i for i in map(as_id, raw[:most]) if i is not None]
+
+
+class MuteOptions(Loose):
+    notifications: bool = True
+    duration: int = Field(0, ge=0, le=3_153_600_000, description="Seconds; 0 mutes until unmuted")
+
+
+class ListRequest(Loose):
+    title: str | None = Field(None, max_length=1000)
+    replies_policy: str | None = Field(None, max_length=16)
+    exclusive: bool | None = None
+
+
+class ListAccountsRequest(Loose):
+    """``account_ids[]=1&account_ids[]=2``."""
+
+    account_ids: list[str] | str = Field(default_factory=list)
+
+    def ids(self, *, most: int) -> list[int]:
+        raw = [self.account_ids] if isinstance(self.account_ids, str) else self.account_ids
+        return [i for i in map(as_id, raw[:most]) if i is not None]
+
+
+def _names(raw: list[str] | str | None) -> list[str] | None:
+    if raw is None:
+        return None
+    return [raw] if isinstance(raw, str) else raw
+
+
+class NotificationFilterQuery(Loose):
+    types: list[str] | str | None = Field(None, description="Only these types (types[]=...)")
+    exclude_types: list[str] | str | None = Field(None, description="Not these types (exclude_types[]=...)")
+    account_id: str | None = Field(None, max_length=20, description="Only from this account")
+
+    def type_names(self) -> list[str] | None:
+        return _names(self.types)
+
+    def excluded(self) -> list[str] | None:
+        return _names(self.exclude_types)
+
+    def from_account(self) -> int | None:
+        """The account asked for; -1 (nobody) when it cannot be an id."""
+        if self.account_id is None:
+            return None
+        found = as_id(self.account_id)
+        return found if found is not None else -1
+
+
+class UnreadCountQuery(NotificationFilterQuery):
+    limit: int = Field(100, ge=1, le=100_000)
+
+
+class GroupedUnreadCountQuery(UnreadCountQuery):
+    grouped_types: list[str] | str | None = None
+
+    def grouped(self) -> list[str] | None:
+        return _names(self.grouped_types)
+
+
+class MarkersQuery(Loose):
+    timeline: list[str] | str = Field(
+        default_factory=list, description="home, notifications (timeline[]=...)"
+    )
+
+    def timelines(self) -> list[str]:
+        return [self.timeline] if isinstance(self.timeline, str) else self.timeline
+
+
+class MarkerPosition(Loose):
+    last_read_id: str = Field(max_length=20)
+
+
+class MarkersRequest(Loose):
+    home: MarkerPosition | None = None
+    notifications: MarkerPosition | None = None

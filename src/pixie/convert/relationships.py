@@ -2,6 +2,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from pixie.convert.common import timestamp
 from pixie.services.follows import Relationship
 
 
@@ -13,11 +14,11 @@ def relationship(r: Relationship) -> dict[str, Any]:
         "notifying": r.notifying,
         "languages": None,
         "followed_by": r.followed_by,
-        # Blocks and mutes arrive with the rest of the social graph.
-        "blocking": False,
-        "blocked_by": False,
-        "muting": False,
-        "muting_notifications": False,
+        "blocking": r.blocking,
+        "blocked_by": r.blocked_by,
+        "muting": r.muting,
+        "muting_notifications": r.muting_notifications,
+        "muting_expires_at": timestamp(r.muting_expires_at),
         "requested": r.requested,
         "requested_by": r.requested_by,
         "domain_blocking": False,

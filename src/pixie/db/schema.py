@@ -12,7 +12,7 @@ from sqlalchemy.exc import DBAPIError
 
 from pixie.db.engine import Database
 
-HEAD_REVISION = "0005"
+HEAD_REVISION = "0006"
 
 
 class SchemaNotAtHead(RuntimeError):

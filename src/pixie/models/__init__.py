@@ -1,10 +1,13 @@
 """ORM tables, one module per aggregate. Importing this package registers them all."""
 
 from pixie.models.accounts import Account, AiTrainingConsent, User
+from pixie.models.blocks import Block, Mute
 from pixie.models.email_tokens import EmailToken
 from pixie.models.follows import Follow, FollowRequest
 from pixie.models.invites import Invite
+from pixie.models.lists import List, ListAccount
 from pixie.models.media import MediaAttachment
+from pixie.models.notifications import Marker, Notification
 from pixie.models.oauth import AccessToken, Application, AuthorizationCode
 from pixie.models.reactions import Bookmark, Favourite
 from pixie.models.statuses import Mention, Status, StatusTag, Tag
@@ -16,6 +19,7 @@ __all__ = [
     "AiTrainingConsent",
     "Application",
     "AuthorizationCode",
+    "Block",
     "Bookmark",
     "EmailToken",
     "Favourite",
@@ -24,9 +28,14 @@ __all__ = [
     "IdNode",
     "Invite",
     "Job",
+    "List",
+    "ListAccount",
     "Lock",
+    "Marker",
     "MediaAttachment",
     "Mention",
+    "Mute",
+    "Notification",
     "OutboxEvent",
     "Status",
     "StatusTag",

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from pixie.infra.outbox import DomainEvent
 
 
@@ -92,3 +94,54 @@ class FavouriteRemoved(DomainEvent):
     type = "favourite.removed"
     account_id: int
     status_id: int
+
+
+class BlockCreated(DomainEvent):
+    type = "block.created"
+    account_id: int
+    target_account_id: int
+
+
+class BlockRemoved(DomainEvent):
+    type = "block.removed"
+    account_id: int
+    target_account_id: int
+
+
+class MuteCreated(DomainEvent):
+    type = "mute.created"
+    account_id: int
+    target_account_id: int
+    notifications: bool
+    expires_at: datetime | None
+
+
+class MuteRemoved(DomainEvent):
+    type = "mute.removed"
+    account_id: int
+    target_account_id: int
+
+
+class ListMembersChanged(DomainEvent):
+    """Accounts joined or left a list (feeds that cache list timelines rebuild from it)."""
+
+    type = "list.members_changed"
+    list_id: int
+    account_id: int  # the list's owner
+    added: list[int]
+    removed: list[int]
+
+
+class ListDeleted(DomainEvent):
+    type = "list.deleted"
+    list_id: int
+    account_id: int
+
+
+class NotificationCreated(DomainEvent):
+    type = "notification.created"
+    notification_id: int
+    account_id: int  # the recipient
+    from_account_id: int
+    notification_type: str
+    status_id: int | None

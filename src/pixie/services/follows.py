@@ -3,19 +3,24 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 
-from sqlalchemy import Select, delete, select, update
+from sqlalchemy import Select, and_, delete, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import InstrumentedAttribute
 
+from pixie.db.types import utcnow
 from pixie.errors import Forbidden, NotFound
 from pixie.infra.outbox import record
 from pixie.infra.runtime import Runtime
 from pixie.models.accounts import Account
+from pixie.models.blocks import Block, Mute
 from pixie.models.follows import Follow, FollowRequest
-from pixie.services import events
+from pixie.models.lists import List, ListAccount
+from pixie.services import events, notifications
 from pixie.services.paging import Paging
+from pixie.services.visibility import blocked_between
 
 MAX_PAGE = 80
 
@@ -29,9 +34,14 @@ class Relationship:
     followed_by: bool
     requested: bool
     requested_by: bool
+    blocking: bool = False
+    blocked_by: bool = False
+    muting: bool = False
+    muting_notifications: bool = False
+    muting_expires_at: datetime | None = None
 
 
-async def _visible_account(session: AsyncSession, account_id: int) -> Account:
+async def visible_account(session: AsyncSession, account_id: int) -> Account:
     account = await session.get(Account, account_id)
     if account is None or account.suspended_at is not None:
         raise NotFound()
@@ -47,6 +57,34 @@ async def _count(session: AsyncSession, account_id: int, target_id: int, delta: 
         await session.execute(query.values({column: column + delta}))
 
 
+async def end_follow(session: AsyncSession, account_id: int, target_id: int) -> None:
+    """Ends ``account_id``'s follow of ``target_id`` (and a pending request), with all that hangs on
+    it: both counters, the target's notification, and the target's place in the follower's lists."""
+    removed = await session.execute(
+        delete(Follow).where(Follow.account_id == account_id, Follow.target_account_id == target_id)
+    )
+    requests = await session.execute(
+        delete(FollowRequest).where(
+            FollowRequest.account_id == account_id, FollowRequest.target_account_id == target_id
+        )
+    )
+    if requests.rowcount:  # type: ignore[attr-defined]
+        await notifications.withdraw(
+            session, "follow_request", recipient_id=target_id, from_account_id=account_id
+        )
+    if removed.rowcount:  # type: ignore[attr-defined]
+        await _count(session, account_id, target_id, -1)
+        await notifications.withdraw(session, "follow", recipient_id=target_id, from_account_id=account_id)
+        record(session, events.FollowRemoved(account_id=account_id, target_account_id=target_id))
+    # As on Mastodon, an account one no longer follows leaves one's lists.
+    await session.execute(
+        delete(ListAccount).where(
+            ListAccount.account_id == target_id,
+            ListAccount.list_id.in_(select(List.id).where(List.account_id == account_id)),
+        )
+    )
+
+
 async def follow(
     rt: Runtime, account_id: int, target_id: int, *, reblogs: bool | None, notify: bool | None
 ) -> Relationship:
@@ -54,7 +92,9 @@ async def follow(
         raise Forbidden("You cannot follow yourself")
     try:
         async with rt.write() as session:
-            target = await _visible_account(session, target_id)
+            target = await visible_account(session, target_id)
+            if await session.scalar(select(blocked_between(account_id, target_id))):
+                raise Forbidden("This action is not allowed")
             existing = await session.scalar(
                 select(Follow).where(Follow.account_id == account_id, Follow.target_account_id == target_id)
             )
@@ -78,6 +118,9 @@ async def follow(
                             notify=bool(notify),
                         )
                     )
+                    await notifications.notify(
+                        session, "follow_request", recipient_id=target_id, from_account_id=account_id
+                    )
                     record(
                         session, events.FollowRequested(account_id=account_id, target_account_id=target_id)
                     )
@@ -92,6 +135,9 @@ async def follow(
                 )
                 await session.flush()
                 await _count(session, account_id, target_id, +1)
+                await notifications.notify(
+                    session, "follow", recipient_id=target_id, from_account_id=account_id
+                )
                 record(session, events.FollowCreated(account_id=account_id, target_account_id=target_id))
     except IntegrityError:
         pass  # the same follow made twice at once: the first one stands
@@ -100,19 +146,17 @@ async def follow(
 
 async def unfollow(rt: Runtime, account_id: int, target_id: int) -> Relationship:
     async with rt.write() as session:
-        await _visible_account(session, target_id)
-        removed = await session.execute(
-            delete(Follow).where(Follow.account_id == account_id, Follow.target_account_id == target_id)
-        )
-        await session.execute(
-            delete(FollowRequest).where(
-                FollowRequest.account_id == account_id, FollowRequest.target_account_id == target_id
-            )
-        )
-        if removed.rowcount:  # type: ignore[attr-defined]
-            await _count(session, account_id, target_id, -1)
-            record(session, events.FollowRemoved(account_id=account_id, target_account_id=target_id))
+        await visible_account(session, target_id)
+        await end_follow(session, account_id, target_id)
     return (await relationships(rt, account_id, [target_id]))[0]
+
+
+async def remove_from_followers(rt: Runtime, account_id: int, follower_id: int) -> Relationship:
+    """Ends another account's follow of this one (or its pending request)."""
+    async with rt.write() as session:
+        await visible_account(session, follower_id)
+        await end_follow(session, follower_id, account_id)
+    return (await relationships(rt, account_id, [follower_id]))[0]
 
 
 async def decide_request(rt: Runtime, target_id: int, requester_id: int, *, accept: bool) -> Relationship:
@@ -126,6 +170,9 @@ async def decide_request(rt: Runtime, target_id: int, requester_id: int, *, acce
         if request is None:
             raise NotFound("Follow request not found")
         await session.delete(request)
+        await notifications.withdraw(
+            session, "follow_request", recipient_id=target_id, from_account_id=requester_id
+        )
         if accept:
             session.add(
                 Follow(
@@ -170,6 +217,29 @@ async def relationships(rt: Runtime, viewer_id: int, target_ids: list[int]) -> l
                 )
             )
         )
+        blocks = list(
+            await session.execute(
+                select(Block.account_id, Block.target_account_id).where(
+                    or_(
+                        and_(Block.account_id == viewer_id, Block.target_account_id.in_(target_ids)),
+                        and_(Block.target_account_id == viewer_id, Block.account_id.in_(target_ids)),
+                    )
+                )
+            )
+        )
+        now = utcnow()
+        mutes = {
+            m.target_account_id: m
+            for m in await session.scalars(
+                select(Mute).where(
+                    Mute.account_id == viewer_id,
+                    Mute.target_account_id.in_(target_ids),
+                    or_(Mute.expires_at.is_(None), Mute.expires_at > now),
+                )
+            )
+        }
+    blocking = {target for who, target in blocks if who == viewer_id}
+    blocked_by = {who for who, target in blocks if target == viewer_id}
     return [
         Relationship(
             target_id=t,
@@ -179,6 +249,11 @@ async def relationships(rt: Runtime, viewer_id: int, target_ids: list[int]) -> l
             followed_by=t in incoming,
             requested=t in requested,
             requested_by=t in requested_by,
+            blocking=t in blocking,
+            blocked_by=t in blocked_by,
+            muting=t in mutes,
+            muting_notifications=t in mutes and mutes[t].hide_notifications,
+            muting_expires_at=mutes[t].expires_at if t in mutes else None,
         )
         for t in target_ids
     ]
@@ -190,7 +265,7 @@ class Page:
     cursors: list[int]  # the follow (or request) id of each account, for paging
 
 
-async def _page(
+async def account_page(
     rt: Runtime, query: Select[int, Account], column: InstrumentedAttribute[int], paging: Paging
 ) -> Page:
     async with rt.db.read() as session:
@@ -201,24 +276,24 @@ async def _page(
 
 async def followers(rt: Runtime, account_id: int, paging: Paging) -> Page:
     async with rt.db.read() as session:
-        await _visible_account(session, account_id)
+        await visible_account(session, account_id)
     query = (
         select(Follow.id, Account)
         .join(Account, Account.id == Follow.account_id)
         .where(Follow.target_account_id == account_id, Account.suspended_at.is_(None))
     )
-    return await _page(rt, query, Follow.id, paging)
+    return await account_page(rt, query, Follow.id, paging)
 
 
 async def following(rt: Runtime, account_id: int, paging: Paging) -> Page:
     async with rt.db.read() as session:
-        await _visible_account(session, account_id)
+        await visible_account(session, account_id)
     query = (
         select(Follow.id, Account)
         .join(Account, Account.id == Follow.target_account_id)
         .where(Follow.account_id == account_id, Account.suspended_at.is_(None))
     )
-    return await _page(rt, query, Follow.id, paging)
+    return await account_page(rt, query, Follow.id, paging)
 
 
 async def requests(rt: Runtime, account_id: int, paging: Paging) -> Page:
@@ -227,4 +302,4 @@ async def requests(rt: Runtime, account_id: int, paging: Paging) -> Page:
         .join(Account, Account.id == FollowRequest.account_id)
         .where(FollowRequest.target_account_id == account_id, Account.suspended_at.is_(None))
     )
-    return await _page(rt, query, FollowRequest.id, paging)
+    return await account_page(rt, query, FollowRequest.id, paging)

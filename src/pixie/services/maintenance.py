@@ -1,5 +1,5 @@
-"""Periodic clean-up: expired codes and links, revoked tokens, old events, finished jobs and
-uploads no post uses."""
+"""Periodic clean-up: expired codes, links and mutes, revoked tokens, old events, finished jobs
+and uploads no post uses."""
 
 from __future__ import annotations
 
@@ -12,6 +12,7 @@ from pixie.db.types import utcnow
 from pixie.infra import jobs
 from pixie.infra.jobs import JobContext
 from pixie.infra.runtime import Runtime
+from pixie.models.blocks import Mute
 from pixie.models.email_tokens import EmailToken
 from pixie.models.oauth import AccessToken, AuthorizationCode
 from pixie.models.system import Job, OutboxEvent
@@ -45,6 +46,8 @@ async def cleanup(rt: Runtime) -> dict[str, int]:
             "outbox_events": delete(OutboxEvent).where(
                 OutboxEvent.dispatched_at < now - timedelta(days=rt.settings.outbox_retention_days)
             ),
+            # Reads already treat an expired mute as absent; this only frees the rows.
+            "mutes": delete(Mute).where(Mute.expires_at < now),
             "jobs": delete(Job).where(
                 Job.state.in_(jobs.FINISHED), Job.finished_at < now - KEEP_FINISHED_JOBS
             ),

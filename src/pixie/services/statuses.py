@@ -18,9 +18,9 @@ from pixie.models.accounts import Account, User
 from pixie.models.media import MediaAttachment
 from pixie.models.reactions import Bookmark, Favourite
 from pixie.models.statuses import VISIBILITIES, Mention, Status, StatusTag, Tag
-from pixie.services import events, media, text
+from pixie.services import events, media, notifications, text
 from pixie.services.paging import Paging
-from pixie.services.visibility import visible_to
+from pixie.services.visibility import blocked_between, not_muted, visible_to
 
 MAX_SPOILER = 500
 MAX_IDEMPOTENCY_KEY = 128
@@ -108,6 +108,14 @@ async def _views(
         )
         for s in statuses
     ]
+
+
+async def views_by_id(session: AsyncSession, ids: list[int], viewer_id: int | None) -> dict[int, StatusView]:
+    """The statuses among ``ids`` that the viewer may see, by id, in a constant number of queries."""
+    if not ids:
+        return {}
+    found = list(await session.scalars(select(Status).where(Status.id.in_(set(ids)), visible_to(viewer_id))))
+    return {v.status.id: v for v in await _views(session, found, viewer_id)}
 
 
 async def _tags(session: AsyncSession, names: list[str]) -> list[Tag]:
@@ -242,6 +250,13 @@ async def _insert(
             await session.execute(
                 update(Status).where(Status.id == reply_to.id).values(replies_count=Status.replies_count + 1)
             )
+        await session.flush()
+        # A reply notifies the author replied to as a mention does, whether named or not.
+        told = dict.fromkeys([a.id for a in mentioned] + ([reply_to.account_id] if reply_to else []))
+        for recipient_id in told:
+            await notifications.notify(
+                session, "mention", recipient_id=recipient_id, from_account_id=account_id, status_id=status.id
+            )
         record(
             session,
             events.StatusCreated(status_id=status.id, account_id=account_id, visibility=status.visibility),
@@ -290,7 +305,7 @@ async def delete(rt: Runtime, status_id: int, account_id: int) -> StatusView:
 MAX_TIMELINE_PAGE = 40
 
 
-async def _timeline(
+async def timeline_page(
     rt: Runtime, query: Select[Status], paging: Paging, viewer_id: int | None
 ) -> list[StatusView]:
     async with rt.db.read() as session:
@@ -324,7 +339,7 @@ async def account_statuses(
         query = query.where(or_(Status.in_reply_to_id.is_(None), Status.in_reply_to_account_id == account_id))
     if tagged:
         query = query.where(_has_tag(tagged))
-    return await _timeline(rt, query, paging, viewer_id)
+    return await timeline_page(rt, query, paging, viewer_id)
 
 
 def _has_media() -> Any:
@@ -348,12 +363,12 @@ async def public_timeline(
     only_media: bool = False,
 ) -> list[StatusView]:
     """Public posts (not unlisted ones) of the whole instance, or of one hashtag, newest first."""
-    query = select(Status).where(Status.visibility == "public", visible_to(viewer_id))
+    query = select(Status).where(Status.visibility == "public", visible_to(viewer_id), not_muted(viewer_id))
     if only_media:
         query = query.where(_has_media())
     if tag is not None:
         query = query.where(_has_tag(tag))
-    return await _timeline(rt, query, paging, viewer_id)
+    return await timeline_page(rt, query, paging, viewer_id)
 
 
 # --- favourites and bookmarks --------------------------------------------------------------------
@@ -388,6 +403,22 @@ async def _react(
                 await session.execute(
                     counter.values(favourites_count=Status.favourites_count + (1 if on else -1))
                 )
+                if on:
+                    await notifications.notify(
+                        session,
+                        "favourite",
+                        recipient_id=status.account_id,
+                        from_account_id=account_id,
+                        status_id=status_id,
+                    )
+                else:
+                    await notifications.withdraw(
+                        session,
+                        "favourite",
+                        recipient_id=status.account_id,
+                        from_account_id=account_id,
+                        status_id=status_id,
+                    )
                 event: DomainEvent = (
                     events.FavouriteCreated(
                         account_id=account_id, status_id=status_id, author_id=status.account_id
@@ -450,6 +481,8 @@ async def favourited_by(
         .join(Account, Account.id == Favourite.account_id)
         .where(Favourite.status_id == status_id, Account.suspended_at.is_(None))
     )
+    if viewer_id is not None:
+        query = query.where(~blocked_between(viewer_id, Account.id))
     async with rt.db.read() as session:
         rows = paging.newest_first(
             list((await session.execute(paging.apply(query, Favourite.id, most=80))).all())
@@ -481,7 +514,9 @@ async def context(rt: Runtime, status_id: int, viewer_id: int | None) -> Thread:
             parent = await session.scalar(select(Status.in_reply_to_id).where(Status.id == parent))
         ancestors = {
             s.id: s
-            for s in await session.scalars(select(Status).where(Status.id.in_(chain), visible_to(viewer_id)))
+            for s in await session.scalars(
+                select(Status).where(Status.id.in_(chain), visible_to(viewer_id), not_muted(viewer_id))
+            )
         }
         # Replies level by level, one query per level.
         children: dict[int, list[Status]] = {}
@@ -491,7 +526,7 @@ async def context(rt: Runtime, status_id: int, viewer_id: int | None) -> Thread:
             replies = list(
                 await session.scalars(
                     select(Status)
-                    .where(Status.in_reply_to_id.in_(level), visible_to(viewer_id))
+                    .where(Status.in_reply_to_id.in_(level), visible_to(viewer_id), not_muted(viewer_id))
                     .order_by(Status.id)
                     .limit(MAX_DESCENDANTS - found)
                 )

@@ -3,20 +3,59 @@
 - public and unlisted: everyone (unlisted stays off the public timelines);
 - private (followers-only): the author, the accounts it mentions, and its followers;
 - direct: the author and the accounts it mentions;
-- nobody sees a deleted post, or a post of a suspended author.
+- nobody sees a deleted post, or a post of a suspended author;
+- a block hides each side's posts from the other, everywhere.
+
+Mutes are a preference rather than a rule of who may see what: ``not_muted`` leaves a muted
+account's posts off the timelines and lists that gather many accounts (public, hashtag, list,
+threads) and its notifications, while its profile and its posts fetched directly stay readable.
+An expired mute counts as absent.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import and_, exists, or_, select
+from sqlalchemy import and_, exists, or_, select, true
 
+from pixie.db.types import utcnow
 from pixie.models.accounts import Account
+from pixie.models.blocks import Block, Mute
 from pixie.models.follows import Follow
 from pixie.models.statuses import Mention, Status
 
 PUBLIC_VISIBILITIES = ("public", "unlisted")
+
+
+def blocked_between(viewer_id: int, account_id: Any) -> Any:
+    """A SQL condition: ``viewer_id`` blocks the account (a column or an id), or is blocked by it."""
+    return exists(
+        select(Block.id).where(
+            or_(
+                and_(Block.account_id == viewer_id, Block.target_account_id == account_id),
+                and_(Block.account_id == account_id, Block.target_account_id == viewer_id),
+            )
+        )
+    )
+
+
+def active_mute(viewer_id: int, account_id: Any, *, notifications: bool = False) -> Any:
+    """A SQL condition: ``viewer_id`` mutes the account now (its notifications too, if asked)."""
+    query = select(Mute.id).where(
+        Mute.account_id == viewer_id,
+        Mute.target_account_id == account_id,
+        or_(Mute.expires_at.is_(None), Mute.expires_at > utcnow()),
+    )
+    if notifications:
+        query = query.where(Mute.hide_notifications.is_(True))
+    return exists(query)
+
+
+def not_muted(viewer_id: int | None) -> Any:
+    """A SQL condition on Status: its author is not muted by the viewer (always true when anonymous)."""
+    if viewer_id is None:
+        return true()
+    return ~active_mute(viewer_id, Status.account_id)
 
 
 def visible_to(viewer_id: int | None) -> Any:
@@ -41,4 +80,5 @@ def visible_to(viewer_id: int | None) -> Any:
             mentioned,
             and_(Status.visibility == "private", follower),
         ),
+        or_(Status.account_id == viewer_id, ~blocked_between(viewer_id, Status.account_id)),
     )

@@ -1,0 +1,513 @@
+"""Notifications: written by the service whose write causes them, in that write's transaction.
+
+Other services call ``notify`` (and ``withdraw`` when the cause is taken back) with their own
+session. Types, as Mastodon names them:
+
+- ``mention``: a post mentions the recipient, or replies to one of its posts (status);
+- ``status``: an account the recipient follows with ``notify`` posted (status);
+- ``reblog``: someone boosted the recipient's post (status; grouped per post);
+- ``follow``: someone followed the recipient (grouped);
+- ``follow_request``: someone asks to follow the recipient's locked account;
+- ``favourite``: someone favourited the recipient's post (status; grouped per post);
+- ``poll``: a poll the recipient voted in or created has ended (status; the only type sent to
+  oneself, for one's own poll);
+- ``update``: a post the recipient boosted was edited (status);
+- ``admin.sign_up`` and ``admin.report``: for moderators.
+
+No notification comes from an account the recipient blocks, is blocked by, or mutes with its
+notifications, nor about a post the recipient may not see. The same rules apply again when
+notifications are read, so a later block, mute or deletion hides earlier ones too.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import String, case, cast, delete, exists, func, literal, or_, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from pixie.db.ids import new_id
+from pixie.db.types import utcnow
+from pixie.errors import Invalid, NotFound
+from pixie.infra.outbox import record
+from pixie.infra.runtime import Runtime
+from pixie.models.accounts import Account
+from pixie.models.notifications import Marker, Notification
+from pixie.models.statuses import Status
+from pixie.services import events
+from pixie.services import statuses as status_service
+from pixie.services.paging import Paging
+from pixie.services.visibility import active_mute, blocked_between, visible_to
+
+TYPES = (
+    "mention",
+    "status",
+    "reblog",
+    "follow",
+    "follow_request",
+    "favourite",
+    "poll",
+    "update",
+    "admin.sign_up",
+    "admin.report",
+)
+GROUPED_TYPES = ("favourite", "follow", "reblog")
+# A group takes in what happens within this many hours of its first notification.
+GROUP_SPAN_HOURS = 12
+SAMPLE_ACCOUNTS = 8
+MAX_PAGE = 80
+MARKER_TIMELINES = ("home", "notifications")
+
+
+# --- writing -------------------------------------------------------------------------------------
+
+
+async def _group_key(
+    session: AsyncSession, type_: str, recipient_id: int, status_id: int | None
+) -> str | None:
+    """Mastodon's grouping: ``<type>[-<status id>]-<hour>``, where the hour is the first of the group."""
+    if type_ not in GROUPED_TYPES:
+        return None
+    prefix = f"{type_}-{status_id}" if type_ in ("favourite", "reblog") else type_
+    hour = int(utcnow().timestamp()) // 3600
+    previous = await session.scalar(
+        select(Notification.group_key)
+        .where(
+            Notification.account_id == recipient_id,
+            Notification.group_key.startswith(f"{prefix}-", autoescape=True),
+        )
+        .order_by(Notification.id.desc())
+        .limit(1)
+    )
+    if previous is not None:
+        earlier = previous.rsplit("-", 1)[-1]
+        if earlier.isdigit() and hour < int(earlier) + GROUP_SPAN_HOURS:
+            hour = int(earlier)
+    return f"{prefix}-{hour}"
+
+
+async def notify(
+    session: AsyncSession,
+    type_: str,
+    *,
+    recipient_id: int,
+    from_account_id: int,
+    status_id: int | None = None,
+) -> Notification | None:
+    """Notifies ``recipient_id`` of what ``from_account_id`` did, inside the caller's transaction.
+
+    Answers the notification, or None where none is due (oneself, a block or a mute between the
+    two, a suspended recipient, a post the recipient may not see).
+    """
+    if type_ not in TYPES:
+        raise ValueError(f"unknown notification type {type_!r}")
+    if recipient_id == from_account_id and type_ != "poll":
+        return None
+    refused = await session.scalar(
+        select(
+            or_(
+                ~exists(select(Account.id).where(Account.id == recipient_id, Account.suspended_at.is_(None))),
+                blocked_between(recipient_id, from_account_id),
+                active_mute(recipient_id, from_account_id, notifications=True),
+            )
+        )
+    )
+    if refused:
+        return None
+    if status_id is not None:
+        seen = await session.scalar(select(Status.id).where(Status.id == status_id, visible_to(recipient_id)))
+        if seen is None:
+            return None
+    notification_id = new_id()
+    key = await _group_key(session, type_, recipient_id, status_id)
+    notification = Notification(
+        id=notification_id,
+        account_id=recipient_id,
+        from_account_id=from_account_id,
+        type=type_,
+        status_id=status_id,
+        group_key=key or f"ungrouped-{notification_id}",
+    )
+    session.add(notification)
+    record(
+        session,
+        events.NotificationCreated(
+            notification_id=notification_id,
+            account_id=recipient_id,
+            from_account_id=from_account_id,
+            notification_type=type_,
+            status_id=status_id,
+        ),
+    )
+    return notification
+
+
+async def withdraw(
+    session: AsyncSession,
+    type_: str,
+    *,
+    recipient_id: int,
+    from_account_id: int,
+    status_id: int | None = None,
+) -> None:
+    """Removes the notifications of something taken back (an unfavourite, an unfollow, ...)."""
+    query = delete(Notification).where(
+        Notification.account_id == recipient_id,
+        Notification.from_account_id == from_account_id,
+        Notification.type == type_,
+    )
+    if status_id is not None:
+        query = query.where(Notification.status_id == status_id)
+    await session.execute(query)
+
+
+# --- reading -------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Filters:
+    types: list[str] | None = None  # None: every type
+    exclude_types: list[str] | None = None
+    from_account_id: int | None = None
+
+    def wanted(self) -> list[str]:
+        wanted = [t for t in TYPES if t in self.types] if self.types else list(TYPES)
+        return [t for t in wanted if t not in (self.exclude_types or [])]
+
+
+def _shown(recipient_id: int, filters: Filters | None = None) -> list[Any]:
+    """What a recipient's notifications must satisfy to be shown (and counted)."""
+    conditions: list[Any] = [
+        Notification.account_id == recipient_id,
+        exists(
+            select(Account.id).where(
+                Account.id == Notification.from_account_id, Account.suspended_at.is_(None)
+            )
+        ),
+        or_(
+            Notification.from_account_id == recipient_id,
+            ~blocked_between(recipient_id, Notification.from_account_id),
+        ),
+        ~active_mute(recipient_id, Notification.from_account_id, notifications=True),
+        or_(
+            Notification.status_id.is_(None),
+            exists(select(Status.id).where(Status.id == Notification.status_id, visible_to(recipient_id))),
+        ),
+    ]
+    if filters is not None:
+        conditions.append(Notification.type.in_(filters.wanted()))
+        if filters.from_account_id is not None:
+            conditions.append(Notification.from_account_id == filters.from_account_id)
+    return conditions
+
+
+@dataclass(frozen=True)
+class NotificationView:
+    notification: Notification
+    account: Account
+    status: status_service.StatusView | None
+
+
+async def _views(session: AsyncSession, found: list[Notification], viewer_id: int) -> list[NotificationView]:
+    if not found:
+        return []
+    accounts = {
+        a.id: a
+        for a in await session.scalars(
+            select(Account).where(Account.id.in_({n.from_account_id for n in found}))
+        )
+    }
+    loaded = await status_service.views_by_id(
+        session, [n.status_id for n in found if n.status_id is not None], viewer_id
+    )
+    views = []
+    for n in found:
+        status = loaded.get(n.status_id) if n.status_id is not None else None
+        if n.from_account_id in accounts and (n.status_id is None or status is not None):
+            views.append(NotificationView(n, accounts[n.from_account_id], status))
+    return views
+
+
+async def page(rt: Runtime, recipient_id: int, paging: Paging, filters: Filters) -> list[NotificationView]:
+    """The recipient's notifications, newest first."""
+    query = select(Notification).where(*_shown(recipient_id, filters))
+    async with rt.db.read() as session:
+        found = list(await session.scalars(paging.apply(query, Notification.id, most=MAX_PAGE)))
+        return await _views(session, paging.newest_first(found), recipient_id)
+
+
+async def get(rt: Runtime, recipient_id: int, notification_id: int) -> NotificationView:
+    async with rt.db.read() as session:
+        found = await session.scalar(
+            select(Notification).where(Notification.id == notification_id, *_shown(recipient_id))
+        )
+        views = await _views(session, [found] if found is not None else [], recipient_id)
+    if not views:
+        raise NotFound()
+    return views[0]
+
+
+async def dismiss(rt: Runtime, recipient_id: int, notification_id: int) -> None:
+    async with rt.write() as session:
+        removed = await session.execute(
+            delete(Notification).where(
+                Notification.id == notification_id, Notification.account_id == recipient_id
+            )
+        )
+        if not removed.rowcount:  # type: ignore[attr-defined]
+            raise NotFound()
+
+
+async def clear(rt: Runtime, recipient_id: int) -> None:
+    async with rt.write() as session:
+        await session.execute(delete(Notification).where(Notification.account_id == recipient_id))
+
+
+async def _read_up_to(session: AsyncSession, account_id: int) -> int:
+    marker = await session.get(Marker, (account_id, "notifications"))
+    return marker.last_read_id if marker is not None else 0
+
+
+async def unread_count(
+    rt: Runtime,
+    recipient_id: int,
+    filters: Filters,
+    *,
+    most: int,
+    grouped_types: list[str] | None = None,
+) -> int:
+    """Notifications newer than the notifications marker, up to ``most``; with ``grouped_types``
+    (the v2 count), groups of them."""
+    async with rt.db.read() as session:
+        since = await _read_up_to(session, recipient_id)
+        conditions = [*_shown(recipient_id, filters), Notification.id > since]
+        if grouped_types is None:
+            inner = select(Notification.id).where(*conditions).limit(most).subquery()
+        else:
+            key = _key(grouped_types)
+            inner = select(key).where(*conditions).group_by(key).limit(most).subquery()
+        return int(await session.scalar(select(func.count()).select_from(inner)) or 0)
+
+
+# --- groups (/api/v2/notifications) ------------------------------------------------------------
+
+
+def _key(grouped_types: list[str]) -> Any:
+    """The group of a notification, where only ``grouped_types`` may group."""
+    allowed = [t for t in GROUPED_TYPES if t in grouped_types]
+    ungrouped = literal("ungrouped-") + cast(Notification.id, String)
+    if not allowed:
+        return ungrouped
+    return case((Notification.type.in_(allowed), Notification.group_key), else_=ungrouped)
+
+
+@dataclass(frozen=True)
+class Group:
+    key: str
+    type: str
+    count: int
+    most_recent_id: int
+    page_min_id: int
+    page_max_id: int
+    latest_at: datetime
+    sample_account_ids: list[int]
+    status_id: int | None
+
+
+@dataclass(frozen=True)
+class GroupedPage:
+    groups: list[Group]
+    accounts: list[Account]
+    statuses: list[status_service.StatusView]
+    cursors: list[int]  # the newest notification of each group, for the Link header
+
+
+def parse_grouped_types(raw: list[str] | None) -> list[str]:
+    return list(GROUPED_TYPES) if raw is None else [t for t in raw if t in GROUPED_TYPES]
+
+
+def _moment(value: Any) -> datetime:
+    moment = value if isinstance(value, datetime) else datetime.fromisoformat(str(value))
+    return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
+
+
+async def _groups(
+    session: AsyncSession, recipient_id: int, key: Any, keys: list[str], filters: Filters | None = None
+) -> list[Group]:
+    """The groups ``keys``, whole: counted, bounded and sampled (the newest accounts first)."""
+    if not keys:
+        return []
+    conditions = [*_shown(recipient_id, filters), key.in_(keys)]
+    rows = (
+        await session.execute(
+            select(
+                key,
+                func.count(),
+                func.max(Notification.id),
+                func.min(Notification.id),
+                func.max(Notification.created_at),
+                func.min(Notification.type),
+                func.max(Notification.status_id),
+            )
+            .where(*conditions)
+            .group_by(key)
+        )
+    ).all()
+    numbered = (
+        select(
+            key.label("k"),
+            Notification.from_account_id.label("a"),
+            func.row_number().over(partition_by=key, order_by=Notification.id.desc()).label("n"),
+        )
+        .where(*conditions)
+        .subquery()
+    )
+    samples: dict[str, list[int]] = {}
+    for group_key, account_id in await session.execute(
+        select(numbered.c.k, numbered.c.a).where(numbered.c.n <= SAMPLE_ACCOUNTS * 4).order_by(numbered.c.n)
+    ):
+        sample = samples.setdefault(group_key, [])
+        if account_id not in sample and len(sample) < SAMPLE_ACCOUNTS:
+            sample.append(account_id)
+    groups = {
+        row[0]: Group(
+            key=row[0],
+            type=row[5],
+            count=int(row[1]),
+            most_recent_id=int(row[2]),
+            page_min_id=int(row[3]),
+            page_max_id=int(row[2]),
+            latest_at=_moment(row[4]),
+            sample_account_ids=samples.get(row[0], []),
+            status_id=row[6],
+        )
+        for row in rows
+    }
+    return [groups[k] for k in keys if k in groups]
+
+
+async def _grouped_result(
+    session: AsyncSession, recipient_id: int, groups: list[Group], cursors: list[int]
+) -> GroupedPage:
+    account_ids = {a for g in groups for a in g.sample_account_ids}
+    accounts = (
+        list(await session.scalars(select(Account).where(Account.id.in_(account_ids)))) if account_ids else []
+    )
+    found = await status_service.views_by_id(
+        session, [g.status_id for g in groups if g.status_id is not None], recipient_id
+    )
+    kept = [g for g in groups if g.status_id is None or g.status_id in found]
+    return GroupedPage(
+        kept, accounts, [found[i] for i in dict.fromkeys(g.status_id for g in kept) if i in found], cursors
+    )
+
+
+async def grouped_page(
+    rt: Runtime, recipient_id: int, paging: Paging, filters: Filters, grouped_types: list[str]
+) -> GroupedPage:
+    """A page of groups, newest first. A group stands where its newest notification stands and
+    is shown once, whole: the cursors are those newest notifications."""
+    key = _key(grouped_types)
+    newest = func.max(Notification.id)
+    query = select(key, newest).where(*_shown(recipient_id, filters)).group_by(key)
+    if paging.max_id is not None:
+        query = query.having(newest < paging.max_id)
+    if paging.since_id is not None:
+        query = query.having(newest > paging.since_id)
+    if paging.min_id is not None:
+        query = query.having(newest > paging.min_id).order_by(newest.asc())
+    else:
+        query = query.order_by(newest.desc())
+    async with rt.db.read() as session:
+        picked = list((await session.execute(query.limit(min(max(paging.limit, 1), MAX_PAGE)))).all())
+        picked = paging.newest_first(picked)
+        if not picked:
+            return GroupedPage([], [], [], [])
+        groups = await _groups(session, recipient_id, key, [row[0] for row in picked], filters)
+        return await _grouped_result(session, recipient_id, groups, [int(row[1]) for row in picked])
+
+
+def _group_filter(group_key: str) -> Any:
+    """A group by its key; ``ungrouped-<id>`` also names one notification of a grouped type."""
+    if group_key.startswith("ungrouped-"):
+        raw = group_key.removeprefix("ungrouped-")
+        if raw.isascii() and raw.isdigit() and int(raw) < 2**63:
+            return or_(Notification.group_key == group_key, Notification.id == int(raw))
+    return Notification.group_key == group_key
+
+
+async def group(rt: Runtime, recipient_id: int, group_key: str) -> GroupedPage:
+    async with rt.db.read() as session:
+        key = case((_group_filter(group_key), literal(group_key)), else_=Notification.group_key)
+        groups = await _groups(session, recipient_id, key, [group_key])
+        result = await _grouped_result(session, recipient_id, groups, [])
+    if not result.groups:
+        raise NotFound()
+    return result
+
+
+async def group_accounts(rt: Runtime, recipient_id: int, group_key: str, *, most: int = 200) -> list[Account]:
+    """Every account of a group, newest first."""
+    async with rt.db.read() as session:
+        ids = list(
+            await session.scalars(
+                select(Notification.from_account_id)
+                .where(*_shown(recipient_id), _group_filter(group_key))
+                .order_by(Notification.id.desc())
+                .limit(most * 4)
+            )
+        )
+        if not ids:
+            raise NotFound()
+        by_id = {a.id: a for a in await session.scalars(select(Account).where(Account.id.in_(set(ids))))}
+    return [by_id[i] for i in dict.fromkeys(ids) if i in by_id][:most]
+
+
+async def dismiss_group(rt: Runtime, recipient_id: int, group_key: str) -> None:
+    async with rt.write() as session:
+        await session.execute(
+            delete(Notification).where(Notification.account_id == recipient_id, _group_filter(group_key))
+        )
+
+
+# --- markers -------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class MarkerView:
+    timeline: str
+    last_read_id: int
+    version: int
+    updated_at: datetime
+
+
+async def markers(rt: Runtime, account_id: int, timelines: list[str]) -> list[MarkerView]:
+    wanted = [t for t in MARKER_TIMELINES if t in timelines]
+    if not wanted:
+        return []
+    async with rt.db.read() as session:
+        found = await session.scalars(
+            select(Marker).where(Marker.account_id == account_id, Marker.timeline.in_(wanted))
+        )
+        return [MarkerView(m.timeline, m.last_read_id, m.version, m.updated_at) for m in found]
+
+
+async def save_markers(rt: Runtime, account_id: int, positions: dict[str, int]) -> list[MarkerView]:
+    """Moves the read markers of the given timelines (home, notifications)."""
+    unknown = [t for t in positions if t not in MARKER_TIMELINES]
+    if unknown:
+        raise Invalid(f"Validation failed: Timeline is not one of {', '.join(MARKER_TIMELINES)}")
+    async with rt.write() as session:
+        for timeline, last_read_id in positions.items():
+            marker = await session.get(Marker, (account_id, timeline))
+            if marker is None:
+                session.add(
+                    Marker(account_id=account_id, timeline=timeline, last_read_id=last_read_id, version=0)
+                )
+            else:
+                marker.last_read_id = last_read_id
+                marker.version += 1
+                marker.updated_at = utcnow()
+    return await markers(rt, account_id, list(positions))
