@@ -22,6 +22,8 @@ from pixie.api.v1.accounts import router as accounts_router
 from pixie.api.v1.apps import router as apps_router
 from pixie.api.v1.follows import router as follows_router
 from pixie.api.v1.instance import router as instance_router
+from pixie.api.v1.polls import router as polls_router
+from pixie.api.v1.scheduled_statuses import router as scheduled_router
 from pixie.api.v1.statuses import router as statuses_router
 from pixie.api.v1.timelines import router as timelines_router
 from pixie.api.wellknown import router as wellknown_router
@@ -39,6 +41,8 @@ ROUTERS = (
     accounts_router,
     instance_router,
     statuses_router,
+    polls_router,
+    scheduled_router,
     timelines_router,
     oauth_router,
     oauth_pages_router,

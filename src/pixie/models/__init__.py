@@ -5,8 +5,10 @@ from pixie.models.email_tokens import EmailToken
 from pixie.models.follows import Follow, FollowRequest
 from pixie.models.invites import Invite
 from pixie.models.oauth import AccessToken, Application, AuthorizationCode
-from pixie.models.reactions import Bookmark, Favourite
-from pixie.models.statuses import Mention, Status, StatusTag, Tag
+from pixie.models.polls import Poll, PollVote
+from pixie.models.reactions import Bookmark, ConversationMute, Favourite, StatusPin
+from pixie.models.scheduled import ScheduledStatus
+from pixie.models.statuses import Mention, Status, StatusEdit, StatusTag, Tag
 from pixie.models.system import IdNode, Job, Lock, OutboxEvent
 
 __all__ = [
@@ -16,6 +18,7 @@ __all__ = [
     "Application",
     "AuthorizationCode",
     "Bookmark",
+    "ConversationMute",
     "EmailToken",
     "Favourite",
     "Follow",
@@ -26,7 +29,12 @@ __all__ = [
     "Lock",
     "Mention",
     "OutboxEvent",
+    "Poll",
+    "PollVote",
+    "ScheduledStatus",
     "Status",
+    "StatusEdit",
+    "StatusPin",
     "StatusTag",
     "Tag",
     "User",

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 from pixie.infra.runtime import Runtime
-from pixie.services import mail, maintenance
+from pixie.services import mail, maintenance, polls, scheduled
 from pixie.services.oauth import TokenCache, install_token_cache
 
 
 def install(rt: Runtime) -> TokenCache:
     mail.install(rt)
     maintenance.install(rt)
+    polls.install(rt)
+    scheduled.install(rt)
     return install_token_cache(rt)
