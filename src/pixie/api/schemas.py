@@ -6,7 +6,7 @@ schemathesis run in `make test` checks that the two agree).
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -475,7 +475,7 @@ class ReblogRequest(Loose):
 
 
 class VoteRequest(Loose):
-    choices: list[int] | int = Field(default_factory=list, max_length=50)
+    choices: Annotated[list[int], Field(max_length=50)] | int = Field(default_factory=list)
 
     def indexes(self) -> list[int]:
         return [self.choices] if isinstance(self.choices, int) else self.choices
