@@ -4,11 +4,16 @@ from __future__ import annotations
 
 import asyncio
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
+from sqlalchemy import update
+
 from pixie.db.types import utcnow
+from pixie.models.polls import Poll
+from pixie.models.scheduled import ScheduledStatus
 from pixie.services import scheduled
-from tests.conftest import Instance, bearer
+from tests.conftest import Backend, Instance, bearer, running
 
 
 def ahead(**delta: float) -> str:
@@ -120,6 +125,8 @@ async def test_bad_schedules_are_refused(px: Instance) -> None:
     )
     assert r.status_code == 404
     assert (await px.client.get("/api/v1/scheduled_statuses", headers=bearer(alice))).json() == []
+    far = await schedule(px, alice, status="far", scheduled_at="9999-12-31T23:59:59Z")
+    assert far.status_code == 200 and far.json()["scheduled_at"] == "9999-12-31T23:59:59.000Z"
 
 
 async def test_a_day_takes_at_most_25_scheduled_posts(px: Instance) -> None:
@@ -158,3 +165,33 @@ async def test_a_reply_whose_parent_is_gone_is_published_on_its_own(px: Instance
     [published] = await scheduled.publish_due(px.rt, utcnow() + timedelta(hours=2))
     status = (await px.client.get(f"/api/v1/statuses/{published}")).json()
     assert status["in_reply_to_id"] is None and status["content"] == "<p>answer</p>"
+
+
+async def test_the_periodic_scheduler_publishes_due_posts_and_ends_polls(
+    tmp_path: Path, backend: Backend
+) -> None:
+    async with running(tmp_path, backend, background=False) as px:
+        alice_id, alice = await px.user("alice")
+        later = (await schedule(px, alice, status="when due")).json()
+        poll = (
+            await px.client.post(
+                "/api/v1/statuses",
+                data={"status": "?", "poll[options][]": ["a", "b"], "poll[expires_in]": "300"},
+                headers=bearer(alice),
+            )
+        ).json()["poll"]
+        past = utcnow() - timedelta(seconds=1)
+        async with px.rt.db.write() as session:
+            await session.execute(
+                update(ScheduledStatus)
+                .where(ScheduledStatus.id == int(later["id"]))
+                .values(scheduled_at=past)
+            )
+            await session.execute(update(Poll).where(Poll.id == int(poll["id"])).values(expires_at=past))
+        ran = await px.rt.scheduler.tick()
+        assert {"statuses.publish_scheduled", "polls.end_expired"} <= set(ran)
+        page = (await px.client.get(f"/api/v1/accounts/{alice_id}/statuses")).json()
+        assert page[0]["content"] == "<p>when due</p>"
+        async with px.rt.db.read() as session:
+            ended = await session.get(Poll, int(poll["id"]))
+            assert ended is not None and ended.ended_at is not None

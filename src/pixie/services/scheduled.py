@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass, replace
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import delete, func, select
@@ -89,7 +89,10 @@ class _Day:
 
 def _day_of(moment: datetime) -> _Day:
     start = moment.replace(hour=0, minute=0, second=0, microsecond=0)
-    return _Day(start, start + timedelta(days=1))
+    try:
+        return _Day(start, start + timedelta(days=1))
+    except OverflowError:  # the calendar's last day
+        return _Day(start, datetime.max.replace(tzinfo=UTC))
 
 
 async def schedule(
