@@ -26,6 +26,8 @@ from pixie.api.v1.instance import router as instance_router
 from pixie.api.v1.lists import router as lists_router
 from pixie.api.v1.media import router as media_router
 from pixie.api.v1.notifications import router as notifications_router
+from pixie.api.v1.polls import router as polls_router
+from pixie.api.v1.scheduled_statuses import router as scheduled_router
 from pixie.api.v1.statuses import router as statuses_router
 from pixie.api.v1.timelines import router as timelines_router
 from pixie.api.v2.notifications import router as notifications_v2_router
@@ -49,6 +51,8 @@ ROUTERS = (
     notifications_router,
     notifications_v2_router,
     statuses_router,
+    polls_router,
+    scheduled_router,
     timelines_router,
     oauth_router,
     oauth_pages_router,

@@ -100,6 +100,12 @@ class Settings(BaseSettings):
 
     max_characters: int = Field(500, description="Characters allowed in a post.")
     max_media_attachments: int = Field(4, description="Images allowed in a post.")
+    poll_max_options: int = Field(4, ge=2, description="Choices a poll may offer.")
+    poll_max_characters_per_option: int = Field(50, ge=1, description="Characters in one poll choice.")
+    poll_min_expiration: int = Field(300, ge=1, description="Shortest time a poll may run, in seconds.")
+    poll_max_expiration: int = Field(
+        2_629_746, ge=1, description="Longest time a poll may run, in seconds (a month)."
+    )
     max_body_bytes: int = Field(
         17 * 1024 * 1024,
         description="Largest request body accepted, in bytes (an upload plus its form around it).",

@@ -173,3 +173,35 @@ async def test_context_and_source_entities(px: Instance) -> None:
     assert check_shape("Context", ctx) == []
     source = (await px.client.get(f"/api/v1/statuses/{root['id']}/source", headers=bearer(alice))).json()
     assert check_shape("StatusSource", source) == []
+
+
+async def test_reblog_poll_edit_and_scheduled_entities(px: Instance) -> None:
+    _, alice = await px.user("alice")
+    _, bob = await px.user("bob")
+    status = (
+        await px.client.post(
+            "/api/v1/statuses",
+            data={"status": "vote", "poll[options][]": ["a", "b"], "poll[expires_in]": "600"},
+            headers=bearer(alice),
+        )
+    ).json()
+    assert check_shape("Poll", status["poll"]) == []
+    voted = await px.client.post(
+        f"/api/v1/polls/{status['poll']['id']}/votes", data={"choices[]": "0"}, headers=bearer(bob)
+    )
+    assert check_shape("Poll", voted.json()) == []
+    assert check_shape("Poll", (await px.client.get(f"/api/v1/polls/{status['poll']['id']}")).json()) == []
+    reblog = (await px.client.post(f"/api/v1/statuses/{status['id']}/reblog", headers=bearer(bob))).json()
+    assert check_shape("Status", reblog) == []
+    assert check_shape("Status", reblog["reblog"]) == []
+    await px.client.put(f"/api/v1/statuses/{status['id']}", data={"status": "edited"}, headers=bearer(alice))
+    for version in (await px.client.get(f"/api/v1/statuses/{status['id']}/history")).json():
+        assert check_shape("StatusEdit", version) == []
+        assert check_shape("Account", version["account"]) == []
+    when = "2999-01-01T12:00:00Z"
+    for data in (
+        {"status": "later", "scheduled_at": when},
+        {"status": "poll", "scheduled_at": when, "poll[options][]": ["a", "b"], "poll[expires_in]": "600"},
+    ):
+        entity = (await px.client.post("/api/v1/statuses", data=data, headers=bearer(alice))).json()
+        assert check_shape("ScheduledStatus", entity) == []

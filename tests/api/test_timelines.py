@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
-from tests.conftest import Instance, bearer
+from sqlalchemy import event
+
+from tests.conftest import Backend, Instance, bearer, running
 
 
 async def post(px: Instance, token: str, **data: Any) -> dict[str, Any]:
@@ -85,3 +88,39 @@ async def test_public_and_hashtag_timelines(px: Instance) -> None:
     assert [s["id"] for s in tag.json()] == [public["id"]]
     assert (await px.client.get("/api/v1/timelines/tag/nothing")).json() == []
     assert (await px.client.get("/api/v1/timelines/tag/a%00b")).status_code == 400
+
+
+async def test_a_page_costs_the_same_queries_however_many_posts_it_has(
+    tmp_path: Path, backend: Backend
+) -> None:
+    # No background work (event dispatch, scheduler), so every query counted is the request's own.
+    async with running(tmp_path, backend, background=False) as px:
+        await _count_page_queries(px)
+
+
+async def _count_page_queries(px: Instance) -> None:
+    _, alice = await px.user("alice")
+    bob_id, bob = await px.user("bob")
+    poll = {"poll[options][]": ["a", "b"], "poll[expires_in]": "600"}
+    counts: list[int] = []
+
+    def counter(*_: Any) -> None:
+        counts[-1] += 1
+
+    engine = px.rt.db.read_engine.sync_engine
+    for size in (1, 6):
+        for n in range(size):
+            s = await post(px, alice, status=f"post {n} @bob #art", **poll)
+            await px.client.post(f"/api/v1/statuses/{s['id']}/reblog", headers=bearer(bob))
+            await px.client.post(f"/api/v1/statuses/{s['id']}/favourite", headers=bearer(bob))
+            await px.client.post(f"/api/v1/statuses/{s['id']}/mute", headers=bearer(bob))
+        counts.append(0)
+        event.listen(engine, "before_cursor_execute", counter)
+        try:
+            r = await px.client.get(
+                f"/api/v1/accounts/{bob_id}/statuses", params={"limit": 40}, headers=bearer(bob)
+            )
+        finally:
+            event.remove(engine, "before_cursor_execute", counter)
+        assert r.status_code == 200 and all(s["reblog"]["poll"] for s in r.json())
+    assert counts[0] == counts[1] > 5, counts

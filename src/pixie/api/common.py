@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Any
 
 from pixie.api.schemas import Error, as_id
-from pixie.errors import NotFound
+from pixie.errors import Invalid, NotFound
 
 
 def errors(*codes: int) -> dict[int | str, dict[str, Any]]:
@@ -27,3 +28,17 @@ def parse_id(raw: str) -> int:
     if found is None:
         raise NotFound()
     return found
+
+
+def parse_time(raw: str, field: str) -> datetime:
+    """An ISO 8601 date-time a client sent (UTC when it names no zone)."""
+    try:
+        moment = datetime.fromisoformat(raw.strip())
+    except ValueError:
+        raise Invalid(f"Validation failed: {field} is not a valid date-time") from None
+    if moment.tzinfo is None:
+        return moment.replace(tzinfo=UTC)
+    try:
+        return moment.astimezone(UTC)
+    except OverflowError:  # the year 1 or 9999 moved past the calendar's ends
+        raise Invalid(f"Validation failed: {field} is not a valid date-time") from None

@@ -6,7 +6,7 @@ schemathesis run in `make test` checks that the two agree).
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -233,6 +233,24 @@ class StatusTag(BaseModel):
     url: str
 
 
+class PollOption(BaseModel):
+    title: str
+    votes_count: int | None
+
+
+class Poll(BaseModel):
+    id: str
+    expires_at: str | None
+    expired: bool
+    multiple: bool
+    votes_count: int
+    voters_count: int | None
+    options: list[PollOption]
+    emojis: list[dict[str, Any]]
+    voted: bool | None = None
+    own_votes: list[int] | None = None
+
+
 class Status(BaseModel):
     id: str
     uri: str
@@ -254,8 +272,8 @@ class Status(BaseModel):
     replies_count: int
     in_reply_to_id: str | None
     in_reply_to_account_id: str | None
-    reblog: dict[str, Any] | None
-    poll: dict[str, Any] | None
+    reblog: Status | None
+    poll: Poll | None
     card: dict[str, Any] | None
     language: str | None
     text: str | None
@@ -291,6 +309,54 @@ class StatusSource(BaseModel):
     id: str
     text: str
     spoiler_text: str
+
+
+class EditPollOption(BaseModel):
+    title: str
+
+
+class EditPoll(BaseModel):
+    options: list[EditPollOption]
+
+
+class StatusEdit(BaseModel):
+    content: str
+    spoiler_text: str
+    sensitive: bool
+    created_at: str
+    account: Account
+    poll: EditPoll | None = None
+    media_attachments: list[dict[str, Any]]
+    emojis: list[dict[str, Any]]
+
+
+class ScheduledPoll(BaseModel):
+    options: list[str]
+    expires_in: int
+    multiple: bool | None = None
+    hide_totals: bool | None = None
+
+
+class ScheduledParams(BaseModel):
+    text: str
+    poll: ScheduledPoll | None
+    media_ids: list[str] | None
+    sensitive: bool | None
+    spoiler_text: str | None
+    visibility: str
+    in_reply_to_id: int | None
+    language: str | None
+    application_id: int | None = None
+    scheduled_at: None
+    idempotency: str | None
+    with_rate_limit: bool
+
+
+class ScheduledStatus(BaseModel):
+    id: str
+    scheduled_at: str
+    params: ScheduledParams
+    media_attachments: list[dict[str, Any]]
 
 
 class Relationship(BaseModel):
@@ -448,6 +514,13 @@ class WebFingerQuery(Loose):
     resource: str = Field(min_length=1)
 
 
+class PollRequest(Loose):
+    options: list[str] = Field(default_factory=list, max_length=50)
+    expires_in: int | None = Field(None, ge=-(2**31), le=2**31)
+    multiple: bool | None = None
+    hide_totals: bool | None = None
+
+
 class CreateStatusRequest(Loose):
     status: str | None = Field(None, max_length=100_000)
     spoiler_text: str | None = Field(None, max_length=10_000)
@@ -456,6 +529,31 @@ class CreateStatusRequest(Loose):
     language: str | None = Field(None, max_length=16)
     in_reply_to_id: str | None = Field(None, max_length=20)
     media_ids: list[str] = Field(default_factory=list, max_length=20)
+    poll: PollRequest | None = None
+    scheduled_at: str | None = Field(None, max_length=64)
+
+
+class EditStatusRequest(Loose):
+    status: str | None = Field(None, max_length=100_000)
+    spoiler_text: str | None = Field(None, max_length=10_000)
+    sensitive: bool | None = None
+    language: str | None = Field(None, max_length=16)
+    media_ids: list[str] = Field(default_factory=list, max_length=20)
+
+
+class ReblogRequest(Loose):
+    visibility: str | None = Field(None, max_length=16)
+
+
+class VoteRequest(Loose):
+    choices: Annotated[list[int], Field(max_length=50)] | int = Field(default_factory=list)
+
+    def indexes(self) -> list[int]:
+        return [self.choices] if isinstance(self.choices, int) else self.choices
+
+
+class RescheduleRequest(Loose):
+    scheduled_at: str | None = Field(None, max_length=64)
 
 
 class MediaUploadRequest(Loose):
@@ -562,3 +660,6 @@ class MarkerPosition(Loose):
 class MarkersRequest(Loose):
     home: MarkerPosition | None = None
     notifications: MarkerPosition | None = None
+
+
+Status.model_rebuild()

@@ -9,6 +9,7 @@ from pixie.config import RegistrationMode, Settings
 from pixie.convert.accounts import account
 from pixie.media.processing import FORMATS, SIZES
 from pixie.services.instance import InstanceStats
+from pixie.services.statuses import MAX_PINNED_STATUSES
 
 MASTODON_API_VERSION = "4.3.0"
 MASTODON_API_VERSIONS = {"mastodon": 2}
@@ -45,12 +46,13 @@ def _media(settings: Settings) -> dict[str, Any]:
     }
 
 
-POLLS = {
-    "max_options": 4,
-    "max_characters_per_option": 50,
-    "min_expiration": 300,
-    "max_expiration": 2_629_746,
-}
+def _polls(settings: Settings) -> dict[str, Any]:
+    return {
+        "max_options": settings.poll_max_options,
+        "max_characters_per_option": settings.poll_max_characters_per_option,
+        "min_expiration": settings.poll_min_expiration,
+        "max_expiration": settings.poll_max_expiration,
+    }
 
 
 def media_policy(settings: Settings) -> dict[str, Any]:
@@ -94,10 +96,10 @@ def instance_v2(settings: Settings, stats: InstanceStats) -> dict[str, Any]:
         "configuration": {
             "urls": {"streaming": _streaming_url(settings), "status": None},
             "vapid": {"public_key": ""},
-            "accounts": {"max_featured_tags": 10, "max_pinned_statuses": 5},
+            "accounts": {"max_featured_tags": 10, "max_pinned_statuses": MAX_PINNED_STATUSES},
             "statuses": _statuses(settings),
             "media_attachments": _media(settings),
-            "polls": POLLS,
+            "polls": _polls(settings),
             "translation": {"enabled": False},
         },
         "registrations": {
@@ -141,7 +143,7 @@ def instance_v1(settings: Settings, stats: InstanceStats) -> dict[str, Any]:
             "accounts": {"max_featured_tags": 10},
             "statuses": _statuses(settings),
             "media_attachments": _media(settings),
-            "polls": POLLS,
+            "polls": _polls(settings),
         },
         "contact_account": account(settings, stats.contact) if stats.contact else None,
         "rules": rules(settings),

@@ -12,7 +12,7 @@ from sqlalchemy.exc import DBAPIError
 
 from pixie.db.engine import Database
 
-HEAD_REVISION = "0006"
+HEAD_REVISION = "0007"
 
 
 class SchemaNotAtHead(RuntimeError):

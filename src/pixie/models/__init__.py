@@ -9,8 +9,10 @@ from pixie.models.lists import List, ListAccount
 from pixie.models.media import MediaAttachment
 from pixie.models.notifications import Marker, Notification
 from pixie.models.oauth import AccessToken, Application, AuthorizationCode
-from pixie.models.reactions import Bookmark, Favourite
-from pixie.models.statuses import Mention, Status, StatusTag, Tag
+from pixie.models.polls import Poll, PollVote
+from pixie.models.reactions import Bookmark, ConversationMute, Favourite, StatusPin
+from pixie.models.scheduled import ScheduledStatus
+from pixie.models.statuses import Mention, Status, StatusEdit, StatusTag, Tag
 from pixie.models.system import IdNode, Job, Lock, OutboxEvent
 
 __all__ = [
@@ -21,6 +23,7 @@ __all__ = [
     "AuthorizationCode",
     "Block",
     "Bookmark",
+    "ConversationMute",
     "EmailToken",
     "Favourite",
     "Follow",
@@ -37,7 +40,12 @@ __all__ = [
     "Mute",
     "Notification",
     "OutboxEvent",
+    "Poll",
+    "PollVote",
+    "ScheduledStatus",
     "Status",
+    "StatusEdit",
+    "StatusPin",
     "StatusTag",
     "Tag",
     "User",

@@ -1,10 +1,10 @@
-"""Statuses (posts), the accounts they mention and the hashtags they carry."""
+"""Statuses (posts), the accounts they mention, the hashtags they carry and their earlier versions."""
 
 from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import BigInteger, Boolean, ForeignKey, Index, String, Text, func
+from sqlalchemy import JSON, BigInteger, Boolean, ForeignKey, Index, String, Text, false, func
 from sqlalchemy.orm import Mapped, mapped_column
 
 from pixie.db.base import Base, CreatedMixin, IdMixin
@@ -18,6 +18,8 @@ class Status(IdMixin, CreatedMixin, Base):
     __table_args__ = (
         Index("ix_statuses_account_id_id", "account_id", "id"),
         Index("uq_statuses_account_id_idempotency_key", "account_id", "idempotency_key", unique=True),
+        # One reblog per account and original: reblogging twice finds the first one.
+        Index("uq_statuses_account_id_reblog_of_id", "account_id", "reblog_of_id", unique=True),
     )
 
     account_id: Mapped[int] = mapped_column(
@@ -33,6 +35,12 @@ class Status(IdMixin, CreatedMixin, Base):
         BigInteger, ForeignKey("statuses.id", ondelete="SET NULL"), index=True
     )
     in_reply_to_account_id: Mapped[int | None] = mapped_column(BigInteger)
+    # A reblog is a status of its own (no text) pointing at the original, as on Mastodon. No
+    # foreign key: SQLite can only add one by rebuilding the table. Deleting the original removes
+    # its reblogs (services/statuses.py), and a reblog is only seen while its original may be.
+    reblog_of_id: Mapped[int | None] = mapped_column(BigInteger, index=True)
+    # The thread's first post (the post itself when it starts one); muting a conversation mutes it.
+    conversation_id: Mapped[int | None] = mapped_column(BigInteger, index=True)
     application_id: Mapped[int | None] = mapped_column(
         BigInteger, ForeignKey("oauth_applications.id", ondelete="SET NULL")
     )
@@ -54,6 +62,8 @@ class Mention(Base):
     account_id: Mapped[int] = mapped_column(
         BigInteger, ForeignKey("accounts.id", ondelete="CASCADE"), primary_key=True, index=True
     )
+    # A mention an edit took out: it still lets the account see the post, and is not shown.
+    silent: Mapped[bool] = mapped_column(Boolean, nullable=False, default=False, server_default=false())
 
 
 class Tag(IdMixin, CreatedMixin, Base):
@@ -74,3 +84,23 @@ class StatusTag(Base):
     tag_id: Mapped[int] = mapped_column(
         BigInteger, ForeignKey("tags.id", ondelete="CASCADE"), primary_key=True, index=True
     )
+
+
+class StatusEdit(IdMixin, CreatedMixin, Base):
+    """One version of an edited post: the first edit keeps the original too, so the history is whole."""
+
+    __tablename__ = "status_edits"
+    __table_args__ = (Index("ix_status_edits_status_id_id", "status_id", "id"),)
+
+    status_id: Mapped[int] = mapped_column(
+        BigInteger, ForeignKey("statuses.id", ondelete="CASCADE"), nullable=False
+    )
+    account_id: Mapped[int] = mapped_column(
+        BigInteger, ForeignKey("accounts.id", ondelete="CASCADE"), nullable=False
+    )
+    text: Mapped[str] = mapped_column(Text, nullable=False, default="")
+    content: Mapped[str] = mapped_column(Text, nullable=False, default="")
+    spoiler_text: Mapped[str] = mapped_column(Text, nullable=False, default="")
+    sensitive: Mapped[bool] = mapped_column(Boolean, nullable=False, default=False)
+    language: Mapped[str | None] = mapped_column(String(16))
+    poll_options: Mapped[list[str] | None] = mapped_column(JSON)

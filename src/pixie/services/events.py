@@ -145,3 +145,59 @@ class NotificationCreated(DomainEvent):
     from_account_id: int
     notification_type: str
     status_id: int | None
+
+
+class StatusUpdated(DomainEvent):
+    """An author edited a post; ``added_mention_ids`` are the accounts it mentions for the first time."""
+
+    type = "status.updated"
+    status_id: int
+    account_id: int
+    added_mention_ids: list[int] = []
+
+
+class StatusReblogged(DomainEvent):
+    """``status_id`` is the reblog (a status of ``account_id``'s), ``reblog_of_id`` the original."""
+
+    type = "status.reblogged"
+    status_id: int
+    account_id: int
+    reblog_of_id: int
+    author_id: int
+    visibility: str
+
+
+class StatusUnreblogged(DomainEvent):
+    type = "status.unreblogged"
+    status_id: int
+    account_id: int
+    reblog_of_id: int
+
+
+class StatusPinned(DomainEvent):
+    type = "status.pinned"
+    status_id: int
+    account_id: int
+
+
+class StatusUnpinned(DomainEvent):
+    type = "status.unpinned"
+    status_id: int
+    account_id: int
+
+
+class PollVoted(DomainEvent):
+    type = "poll.voted"
+    poll_id: int
+    status_id: int
+    account_id: int
+    choices: list[int]
+
+
+class PollEnded(DomainEvent):
+    """A poll reached its end (recorded once, by the expiry job); ``account_id`` is its author."""
+
+    type = "poll.ended"
+    poll_id: int
+    status_id: int
+    account_id: int

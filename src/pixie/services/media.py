@@ -18,6 +18,7 @@ from typing import Any
 from sqlalchemy import delete, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from pixie.config import Settings
 from pixie.db.types import utcnow
 from pixie.errors import Conflict, Invalid, NotFound, TooLarge
 from pixie.infra import jobs, storage
@@ -243,11 +244,11 @@ async def describe(
 
 
 async def attach(
-    session: AsyncSession, rt: Runtime, account_id: int, media_ids: list[int], status_id: int
+    session: AsyncSession, settings: Settings, account_id: int, media_ids: list[int], status_id: int
 ) -> list[MediaAttachment]:
     """Gives a new post its images, in the order asked, inside the post's own transaction."""
     ids = list(dict.fromkeys(media_ids))
-    limit = rt.settings.max_media_attachments
+    limit = settings.max_media_attachments
     if len(ids) > limit:
         raise Invalid(f"Validation failed: A post may have at most {limit} images")
     if not ids:
@@ -272,7 +273,7 @@ async def attach(
             raise Invalid("Cannot attach files that have not finished processing. Try again in a moment!")
         if media.state == FAILED:
             raise Invalid(f"Validation failed: Media {media_id} could not be processed: {media.error}")
-        if rt.settings.media_require_description and not media.description.strip():
+        if settings.media_require_description and not media.description.strip():
             raise Invalid(
                 f"Validation failed: Image {position} (media {media_id}) has no description; "
                 "this instance asks for a description (alt text) on every image"

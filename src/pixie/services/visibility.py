@@ -4,7 +4,9 @@
 - private (followers-only): the author, the accounts it mentions, and its followers;
 - direct: the author and the accounts it mentions;
 - nobody sees a deleted post, or a post of a suspended author;
-- a block hides each side's posts from the other, everywhere.
+- a block hides each side's posts from the other, everywhere;
+- a reblog is seen by whoever may see both the reblog itself (by its own visibility, as a post of
+  the account that reblogged) and the original.
 
 Mutes are a preference rather than a rule of who may see what: ``not_muted`` leaves a muted
 account's posts off the timelines and lists that gather many accounts (public, hashtag, list,
@@ -17,6 +19,7 @@ from __future__ import annotations
 from typing import Any
 
 from sqlalchemy import and_, exists, or_, select, true
+from sqlalchemy.orm import aliased
 
 from pixie.db.types import utcnow
 from pixie.models.accounts import Account
@@ -58,27 +61,45 @@ def not_muted(viewer_id: int | None) -> Any:
     return ~active_mute(viewer_id, Status.account_id)
 
 
-def visible_to(viewer_id: int | None) -> Any:
-    """A SQL condition on Status: the rows ``viewer_id`` (None: anonymous) may see."""
+def _visible(table: Any, viewer_id: int | None) -> Any:
+    """The rule for one status row, ``table`` being ``Status`` or an alias of it. The tables it
+    looks into are aliased, so the condition holds in a query that selects from them too."""
+    author = aliased(Account)
     author_active = exists(
-        select(Account.id).where(Account.id == Status.account_id, Account.suspended_at.is_(None))
+        select(author.id).where(author.id == table.account_id, author.suspended_at.is_(None))
     )
-    shown = and_(Status.deleted_at.is_(None), author_active)
+    shown = and_(table.deleted_at.is_(None), author_active)
     if viewer_id is None:
-        return and_(shown, Status.visibility.in_(PUBLIC_VISIBILITIES))
+        return and_(shown, table.visibility.in_(PUBLIC_VISIBILITIES))
+    mention = aliased(Mention)
     mentioned = exists(
-        select(Mention.status_id).where(Mention.status_id == Status.id, Mention.account_id == viewer_id)
+        select(mention.status_id).where(mention.status_id == table.id, mention.account_id == viewer_id)
     )
+    follow = aliased(Follow)
     follower = exists(
-        select(Follow.id).where(Follow.account_id == viewer_id, Follow.target_account_id == Status.account_id)
+        select(follow.id).where(follow.account_id == viewer_id, follow.target_account_id == table.account_id)
     )
     return and_(
         shown,
         or_(
-            Status.visibility.in_(PUBLIC_VISIBILITIES),
-            Status.account_id == viewer_id,
+            table.visibility.in_(PUBLIC_VISIBILITIES),
+            table.account_id == viewer_id,
             mentioned,
-            and_(Status.visibility == "private", follower),
+            and_(table.visibility == "private", follower),
         ),
-        or_(Status.account_id == viewer_id, ~blocked_between(viewer_id, Status.account_id)),
+        or_(table.account_id == viewer_id, ~blocked_between(viewer_id, table.account_id)),
+    )
+
+
+def visible_to(viewer_id: int | None) -> Any:
+    """A SQL condition on Status: the rows ``viewer_id`` (None: anonymous) may see."""
+    original = aliased(Status, name="original")
+    return and_(
+        _visible(Status, viewer_id),
+        or_(
+            Status.reblog_of_id.is_(None),
+            exists(
+                select(original.id).where(original.id == Status.reblog_of_id, _visible(original, viewer_id))
+            ),
+        ),
     )

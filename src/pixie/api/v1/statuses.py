@@ -4,17 +4,32 @@ from typing import Any
 
 from fastapi import APIRouter, Depends, Path, Request
 
-from pixie.api.common import errors, parse_id
+from pixie.api.common import errors, parse_id, parse_time
 from pixie.api.deps import Auth, Caller, runtime
 from pixie.api.pagination import PageQuery, link_header
 from pixie.api.params import body_schema, params, query_schema
 from pixie.api.responses import JSON
-from pixie.api.schemas import Account, Context, CreateStatusRequest, IdsQuery, Status, StatusSource, as_id
+from pixie.api.schemas import (
+    Account,
+    Context,
+    CreateStatusRequest,
+    EditStatusRequest,
+    IdsQuery,
+    PollRequest,
+    ReblogRequest,
+    ScheduledStatus,
+    Status,
+    StatusEdit,
+    StatusSource,
+    as_id,
+)
 from pixie.convert import accounts as convert_accounts
+from pixie.convert import scheduled as convert_scheduled
 from pixie.convert import statuses as convert
 from pixie.errors import Invalid
 from pixie.infra.runtime import Runtime
-from pixie.services import statuses
+from pixie.services import scheduled, statuses
+from pixie.services.polls import NewPoll
 
 router = APIRouter(tags=["statuses"])
 STATUS_ID = Path(description="A status id")
@@ -27,12 +42,20 @@ def _media_ids(raw: list[str]) -> list[int]:
     return [i for i in ids if i is not None]
 
 
+def _poll(req: PollRequest | None) -> NewPoll | None:
+    if req is None or (not req.options and req.expires_in is None):
+        return None
+    if req.expires_in is None:
+        raise Invalid("Validation failed: Poll expires in can't be blank")
+    return NewPoll(req.options, req.expires_in, bool(req.multiple), bool(req.hide_totals))
+
+
 @router.post(
     "/api/v1/statuses",
-    response_model=Status,
+    response_model=Status | ScheduledStatus,
     responses=errors(400, 401, 403, 404, 422),
     openapi_extra=body_schema(CreateStatusRequest),
-    summary="Publish a status",
+    summary="Publish a status, or schedule it (scheduled_at: answers a ScheduledStatus)",
 )
 async def create_status(
     request: Request,
@@ -42,22 +65,77 @@ async def create_status(
 ) -> JSON:
     assert caller.principal is not None
     in_reply_to = parse_id(req.in_reply_to_id) if req.in_reply_to_id else None
+    new = statuses.NewStatus(
+        text=req.status or "",
+        spoiler_text=req.spoiler_text or "",
+        sensitive=req.sensitive,
+        visibility=req.visibility,
+        language=req.language,
+        in_reply_to_id=in_reply_to,
+        media_ids=_media_ids(req.media_ids),
+        poll=_poll(req.poll),
+    )
+    if req.scheduled_at:
+        row = await scheduled.schedule(
+            rt,
+            caller.account_id,
+            new,
+            parse_time(req.scheduled_at, "scheduled_at"),
+            application_id=caller.principal.application_id,
+            idempotency_key=request.headers.get("idempotency-key"),
+        )
+        return JSON(convert_scheduled.scheduled_status(row))
     view = await statuses.create(
         rt,
         caller.account_id,
-        statuses.NewStatus(
-            text=req.status or "",
-            spoiler_text=req.spoiler_text or "",
-            sensitive=req.sensitive,
-            visibility=req.visibility,
-            language=req.language,
-            in_reply_to_id=in_reply_to,
-            media_ids=_media_ids(req.media_ids),
-        ),
+        new,
         application_id=caller.principal.application_id,
         idempotency_key=request.headers.get("idempotency-key"),
     )
     return JSON(convert.status(rt.settings, view))
+
+
+@router.put(
+    "/api/v1/statuses/{status_id}",
+    response_model=Status,
+    responses=errors(400, 401, 403, 404, 422),
+    openapi_extra=body_schema(EditStatusRequest),
+    summary="Edit one's own status (text, content warning, sensitivity, language)",
+)
+async def edit_status(
+    status_id: str = STATUS_ID,
+    caller: Caller = Depends(Auth("write:statuses")),
+    req: EditStatusRequest = Depends(params(EditStatusRequest)),
+    rt: Runtime = Depends(runtime),
+) -> JSON:
+    view = await statuses.edit(
+        rt,
+        caller.account_id,
+        parse_id(status_id),
+        statuses.StatusChanges(
+            text=req.status,
+            spoiler_text=req.spoiler_text,
+            sensitive=req.sensitive,
+            language=req.language or None,
+            media_ids=_media_ids(req.media_ids),
+        ),
+    )
+    return JSON(convert.status(rt.settings, view))
+
+
+@router.get(
+    "/api/v1/statuses/{status_id}/history",
+    response_model=list[StatusEdit],
+    responses=errors(401, 403, 404, 422),
+    summary="Every version of a status, oldest first",
+)
+async def status_history(
+    status_id: str = STATUS_ID,
+    caller: Caller = Depends(Auth("read:statuses", optional=True)),
+    rt: Runtime = Depends(runtime),
+) -> JSON:
+    versions = await statuses.history(rt, parse_id(status_id), caller.viewer_id)
+    return JSON([convert.status_edit(rt.settings, v) for v in versions])
 
 
 @router.get(
@@ -95,8 +173,14 @@ async def _react(status_id: str, caller: Caller, rt: Runtime, action: str) -> JS
     match action:
         case "favourite" | "unfavourite":
             view = await statuses.favourite(rt, caller.account_id, sid, on=action == "favourite")
-        case _:
+        case "bookmark" | "unbookmark":
             view = await statuses.bookmark(rt, caller.account_id, sid, on=action == "bookmark")
+        case "pin" | "unpin":
+            view = await statuses.pin(rt, caller.account_id, sid, on=action == "pin")
+        case "mute" | "unmute":
+            view = await statuses.mute_conversation(rt, caller.account_id, sid, on=action == "mute")
+        case _:
+            view = await statuses.unreblog(rt, caller.account_id, sid)
     return JSON(convert.status(rt.settings, view))
 
 
@@ -123,6 +207,49 @@ _reaction_route("favourite", "write:favourites", "Favourite a status")
 _reaction_route("unfavourite", "write:favourites", "Take a favourite back")
 _reaction_route("bookmark", "write:bookmarks", "Bookmark a status")
 _reaction_route("unbookmark", "write:bookmarks", "Remove a bookmark")
+_reaction_route("pin", "write:accounts", "Feature one's own status on one's profile")
+_reaction_route("unpin", "write:accounts", "Take a status off one's profile")
+_reaction_route("mute", "write:mutes", "Mute the conversation a status belongs to")
+_reaction_route("unmute", "write:mutes", "Unmute the conversation a status belongs to")
+_reaction_route("unreblog", "write:statuses", "Take a reblog back; answers the original")
+
+
+@router.post(
+    "/api/v1/statuses/{status_id}/reblog",
+    response_model=Status,
+    responses=errors(400, 401, 403, 404, 422),
+    openapi_extra=body_schema(ReblogRequest),
+    summary="Reblog a status; answers the reblog, with the original under `reblog`",
+)
+async def reblog(
+    status_id: str = STATUS_ID,
+    caller: Caller = Depends(Auth("write:statuses")),
+    req: ReblogRequest = Depends(params(ReblogRequest)),
+    rt: Runtime = Depends(runtime),
+) -> JSON:
+    view = await statuses.reblog(
+        rt, caller.account_id, parse_id(status_id), visibility=req.visibility or None
+    )
+    return JSON(convert.status(rt.settings, view))
+
+
+@router.get(
+    "/api/v1/statuses/{status_id}/reblogged_by",
+    response_model=list[Account],
+    responses=errors(400, 401, 404, 422),
+    openapi_extra=query_schema(PageQuery),
+    summary="Who reblogged a status",
+)
+async def reblogged_by(
+    request: Request,
+    status_id: str = STATUS_ID,
+    caller: Caller = Depends(Auth("read:statuses", optional=True)),
+    query: PageQuery = Depends(params(PageQuery)),
+    rt: Runtime = Depends(runtime),
+) -> JSON:
+    accounts, cursors = await statuses.reblogged_by(rt, parse_id(status_id), caller.viewer_id, query.paging())
+    body = [convert_accounts.account(rt.settings, a) for a in accounts]
+    return JSON(body, headers=link_header(rt.settings, request, cursors))
 
 
 @router.get(

@@ -57,6 +57,7 @@ async def account_statuses(
         caller.viewer_id,
         query.paging(default_limit=20),
         exclude_replies=query.exclude_replies,
+        exclude_reblogs=query.exclude_reblogs,
         only_media=query.only_media,
         pinned=query.pinned,
         tagged=query.tagged,
