@@ -35,6 +35,7 @@ from pixie.infra.outbox import record
 from pixie.infra.runtime import Runtime
 from pixie.models.accounts import Account
 from pixie.models.notifications import Marker, Notification
+from pixie.models.reactions import ConversationMute
 from pixie.models.statuses import Status
 from pixie.services import events
 from pixie.services import statuses as status_service
@@ -117,7 +118,16 @@ async def notify(
     if refused:
         return None
     if status_id is not None:
-        seen = await session.scalar(select(Status.id).where(Status.id == status_id, visible_to(recipient_id)))
+        # The post must be one the recipient may see, in a thread the recipient has not muted.
+        thread_muted = exists(
+            select(ConversationMute.id).where(
+                ConversationMute.account_id == recipient_id,
+                ConversationMute.conversation_id == func.coalesce(Status.conversation_id, Status.id),
+            )
+        )
+        seen = await session.scalar(
+            select(Status.id).where(Status.id == status_id, visible_to(recipient_id), ~thread_muted)
+        )
         if seen is None:
             return None
     notification_id = new_id()

@@ -22,7 +22,7 @@ from pixie.infra.outbox import record
 from pixie.infra.runtime import Runtime
 from pixie.models.polls import Poll, PollVote
 from pixie.models.statuses import Status
-from pixie.services import events
+from pixie.services import events, notifications
 from pixie.services.visibility import visible_to
 
 log = logging.getLogger("pixie.polls")
@@ -130,7 +130,7 @@ async def _views(
             own.setdefault(poll_id, []).append(choice)
     views = {}
     for p in polls:
-        expired = p.expires_at <= now
+        expired = p.ended_at is not None or p.expires_at <= now
         mine = viewer_id is not None and viewer_id == p.account_id
         views[p.status_id] = PollView(
             poll=p,
@@ -227,6 +227,20 @@ async def end_expired(rt: Runtime, now: datetime | None = None) -> list[int]:
         )
         for row in ended:
             if row.status_id in live:  # a deleted post's poll ends silently
+                voters = set(
+                    await session.scalars(
+                        select(PollVote.account_id).where(PollVote.poll_id == row.id).distinct()
+                    )
+                )
+                # Everyone who voted hears of the result, and so does the author.
+                for recipient_id in sorted(voters | {row.account_id}):
+                    await notifications.notify(
+                        session,
+                        "poll",
+                        recipient_id=recipient_id,
+                        from_account_id=row.account_id,
+                        status_id=row.status_id,
+                    )
                 record(
                     session,
                     events.PollEnded(poll_id=row.id, status_id=row.status_id, account_id=row.account_id),

@@ -18,6 +18,7 @@ from pixie.errors import Forbidden, Invalid, NotFound
 from pixie.infra.outbox import DomainEvent, record
 from pixie.infra.runtime import Runtime
 from pixie.models.accounts import Account, User
+from pixie.models.follows import Follow
 from pixie.models.media import MediaAttachment
 from pixie.models.polls import Poll
 from pixie.models.reactions import Bookmark, ConversationMute, Favourite, StatusPin
@@ -378,6 +379,19 @@ async def insert(
         await notifications.notify(
             session, "mention", recipient_id=recipient_id, from_account_id=account_id, status_id=status.id
         )
+    if reply_to is None or reply_to.account_id == account_id:
+        # Followers who asked to hear of every new post (Mastodon leaves out replies to others).
+        for follower_id in await session.scalars(
+            select(Follow.account_id).where(Follow.target_account_id == account_id, Follow.notify.is_(True))
+        ):
+            if follower_id not in told:
+                await notifications.notify(
+                    session,
+                    "status",
+                    recipient_id=follower_id,
+                    from_account_id=account_id,
+                    status_id=status.id,
+                )
     record(
         session,
         events.StatusCreated(status_id=status.id, account_id=account_id, visibility=status.visibility),
@@ -775,6 +789,13 @@ async def reblog(
                     .where(Status.id == original.id)
                     .values(reblogs_count=Status.reblogs_count + 1)
                 )
+                await notifications.notify(
+                    session,
+                    "reblog",
+                    recipient_id=original.account_id,
+                    from_account_id=account_id,
+                    status_id=original.id,
+                )
                 record(
                     session,
                     events.StatusReblogged(
@@ -809,6 +830,14 @@ async def _remove_reblog(session: AsyncSession, wrapper: Status) -> None:
         update(Status)
         .where(Status.id == wrapper.reblog_of_id, Status.reblogs_count > 0)
         .values(reblogs_count=Status.reblogs_count - 1)
+    )
+    await notifications.withdraw(
+        session,
+        "reblog",
+        recipient_id=await session.scalar(select(Status.account_id).where(Status.id == wrapper.reblog_of_id))
+        or 0,
+        from_account_id=wrapper.account_id,
+        status_id=wrapper.reblog_of_id,
     )
     record(
         session,
@@ -1027,6 +1056,20 @@ async def edit(rt: Runtime, account_id: int, status_id: int, changes: StatusChan
         status.language = language
         status.edited_at = now
         session.add(_snapshot(status, poll, now))
+        await session.flush()
+        for recipient_id in added:
+            await notifications.notify(
+                session, "mention", recipient_id=recipient_id, from_account_id=account_id, status_id=status.id
+            )
+        # Those who reblogged the post hear that it changed under their name (Mastodon's "update").
+        for reblogger_id in set(
+            await session.scalars(
+                select(Status.account_id).where(Status.reblog_of_id == status.id, Status.deleted_at.is_(None))
+            )
+        ):
+            await notifications.notify(
+                session, "update", recipient_id=reblogger_id, from_account_id=account_id, status_id=status.id
+            )
         record(
             session, events.StatusUpdated(status_id=status.id, account_id=account_id, added_mention_ids=added)
         )
