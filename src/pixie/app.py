@@ -24,7 +24,9 @@ from pixie.api.v1.follows import router as follows_router
 from pixie.api.v1.instance import router as instance_router
 from pixie.api.v1.media import router as media_router
 from pixie.api.v1.statuses import router as statuses_router
+from pixie.api.v1.tags import router as tags_router
 from pixie.api.v1.timelines import router as timelines_router
+from pixie.api.v2.search import router as search_router
 from pixie.api.wellknown import router as wellknown_router
 from pixie.config import Settings
 from pixie.db.schema import check_at_head
@@ -42,6 +44,8 @@ ROUTERS = (
     media_router,
     statuses_router,
     timelines_router,
+    tags_router,
+    search_router,
     oauth_router,
     oauth_pages_router,
     auth_pages_router,

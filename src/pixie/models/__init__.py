@@ -9,6 +9,7 @@ from pixie.models.oauth import AccessToken, Application, AuthorizationCode
 from pixie.models.reactions import Bookmark, Favourite
 from pixie.models.statuses import Mention, Status, StatusTag, Tag
 from pixie.models.system import IdNode, Job, Lock, OutboxEvent
+from pixie.models.tag_follows import FollowedTag
 
 __all__ = [
     "AccessToken",
@@ -21,6 +22,7 @@ __all__ = [
     "Favourite",
     "Follow",
     "FollowRequest",
+    "FollowedTag",
     "IdNode",
     "Invite",
     "Job",

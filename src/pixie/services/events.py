@@ -92,3 +92,15 @@ class FavouriteRemoved(DomainEvent):
     type = "favourite.removed"
     account_id: int
     status_id: int
+
+
+class TagFollowed(DomainEvent):
+    type = "tag.followed"
+    account_id: int
+    tag_id: int
+
+
+class TagUnfollowed(DomainEvent):
+    type = "tag.unfollowed"
+    account_id: int
+    tag_id: int

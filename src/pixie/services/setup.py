@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pixie.infra.runtime import Runtime
-from pixie.services import mail, maintenance, media
+from pixie.services import mail, maintenance, media, search
 from pixie.services.oauth import TokenCache, install_token_cache
 
 
@@ -11,4 +11,5 @@ def install(rt: Runtime) -> TokenCache:
     mail.install(rt)
     maintenance.install(rt)
     media.install(rt)
+    search.install(rt)
     return install_token_cache(rt)

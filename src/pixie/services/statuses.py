@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -108,6 +109,13 @@ async def _views(
         )
         for s in statuses
     ]
+
+
+async def views_of(
+    session: AsyncSession, statuses: list[Status], viewer_id: int | None = None
+) -> list[StatusView]:
+    """What a list of statuses renders with, for services that select statuses themselves."""
+    return await _views(session, statuses, viewer_id)
 
 
 async def _tags(session: AsyncSession, names: list[str]) -> list[Tag]:
@@ -331,12 +339,16 @@ def _has_media() -> Any:
     return exists(select(MediaAttachment.id).where(MediaAttachment.status_id == Status.id))
 
 
-def _has_tag(name: str) -> Any:
+def _has_tag(*names: str) -> Any:
+    """The status carries one of these hashtags (any case)."""
     return exists(
         select(StatusTag.status_id)
         .join(Tag, Tag.id == StatusTag.tag_id)
-        .where(StatusTag.status_id == Status.id, func.lower(Tag.name) == name.lower())
+        .where(StatusTag.status_id == Status.id, func.lower(Tag.name).in_({n.lower() for n in names}))
     )
+
+
+MAX_TAGS_PER_MODE = 4  # any[], all[] and none[] each read this many names, as on Mastodon
 
 
 async def public_timeline(
@@ -345,14 +357,23 @@ async def public_timeline(
     paging: Paging,
     *,
     tag: str | None = None,
+    any_tags: Sequence[str] = (),
+    all_tags: Sequence[str] = (),
+    none_tags: Sequence[str] = (),
     only_media: bool = False,
 ) -> list[StatusView]:
-    """Public posts (not unlisted ones) of the whole instance, or of one hashtag, newest first."""
+    """Public posts (not unlisted ones) of the whole instance, or of one hashtag, newest first.
+    With a hashtag: ``any_tags`` are also taken, every one of ``all_tags`` must be there too, and
+    none of ``none_tags`` may be; still one query per page."""
     query = select(Status).where(Status.visibility == "public", visible_to(viewer_id))
     if only_media:
         query = query.where(_has_media())
     if tag is not None:
-        query = query.where(_has_tag(tag))
+        query = query.where(_has_tag(tag, *any_tags[:MAX_TAGS_PER_MODE]))
+        for name in all_tags[:MAX_TAGS_PER_MODE]:
+            query = query.where(_has_tag(name))
+        if none_tags:
+            query = query.where(~_has_tag(*none_tags[:MAX_TAGS_PER_MODE]))
     return await _timeline(rt, query, paging, viewer_id)
 
 
