@@ -14,9 +14,9 @@ import io
 import statistics
 import time
 
-from _support import machine, report_background_load
 from PIL import Image, ImageCms
 
+from _support import machine, report_background_load
 from pixie.media import processing
 
 TARGET_SECONDS = 0.150

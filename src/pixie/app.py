@@ -29,8 +29,10 @@ from pixie.api.v1.notifications import router as notifications_router
 from pixie.api.v1.polls import router as polls_router
 from pixie.api.v1.scheduled_statuses import router as scheduled_router
 from pixie.api.v1.statuses import router as statuses_router
+from pixie.api.v1.tags import router as tags_router
 from pixie.api.v1.timelines import router as timelines_router
 from pixie.api.v2.notifications import router as notifications_v2_router
+from pixie.api.v2.search import router as search_router
 from pixie.api.wellknown import router as wellknown_router
 from pixie.config import Settings
 from pixie.db.schema import check_at_head
@@ -54,6 +56,8 @@ ROUTERS = (
     polls_router,
     scheduled_router,
     timelines_router,
+    tags_router,
+    search_router,
     oauth_router,
     oauth_pages_router,
     auth_pages_router,

@@ -16,7 +16,7 @@ from pixie.db.base import Base
 from pixie.db.engine import Database
 from pixie.db.ids import IdGenerator, id_at, time_of
 from pixie.db.migrate import head_revision, upgrade
-from pixie.db.schema import HEAD_REVISION, SchemaNotAtHead, check_at_head
+from pixie.db.schema import HEAD_REVISION, SchemaNotAtHead, check_at_head, managed_by_models
 from pixie.infra.id_nodes import IdNodeLease
 from pixie.models.accounts import Account
 from tests.conftest import PG_URL, Backend, running
@@ -67,7 +67,8 @@ async def test_times_come_back_timezone_aware_utc(tmp_path: Path, backend: Backe
 
 
 def _diff(connection: Any) -> list[Any]:
-    return list(compare_metadata(MigrationContext.configure(connection), Base.metadata))
+    context = MigrationContext.configure(connection, opts={"include_name": managed_by_models})
+    return list(compare_metadata(context, Base.metadata))
 
 
 @pytest.mark.filterwarnings("ignore:.*expression-based index:UserWarning", "ignore:.*expression-based index")

@@ -431,6 +431,26 @@ class Markers(BaseModel):
     notifications: Marker | None = None
 
 
+class TagHistory(BaseModel):
+    day: str
+    uses: str
+    accounts: str
+
+
+class Tag(BaseModel):
+    id: str
+    name: str
+    url: str
+    history: list[TagHistory]
+    following: bool | None = None
+
+
+class SearchResults(BaseModel):
+    accounts: list[Account]
+    statuses: list[Status]
+    hashtags: list[Tag]
+
+
 # --- requests -------------------------------------------------------------------------------
 
 
@@ -663,3 +683,16 @@ class MarkersRequest(Loose):
 
 
 Status.model_rebuild()
+
+
+class SearchQuery(Loose):
+    q: str | None = Field(None, max_length=1000)
+    type: str | None = Field(None, max_length=20)
+    limit: int = Field(20, ge=0, le=1000)
+    offset: int | None = Field(None, ge=0, le=10_000)
+    following: bool = False
+    account_id: str | None = Field(None, max_length=20)
+    max_id: str | None = Field(None, max_length=20)
+    min_id: str | None = Field(None, max_length=20)
+    resolve: bool = False  # no other servers to look up: accepted and ignored
+    exclude_unreviewed: bool = False  # no trends to review: accepted and ignored

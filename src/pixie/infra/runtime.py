@@ -19,6 +19,7 @@ from pixie.infra.mail import FileOutbox, Mailer, SmtpMailer
 from pixie.infra.outbox import Dispatcher, Handlers, InProcessDispatcher, RedisStreamsDispatcher
 from pixie.infra.pubsub import InProcessPubSub, PubSub, RedisPubSub
 from pixie.infra.ratelimit import RateLimiter
+from pixie.infra.search import SearchIndex, search_index_for
 from pixie.infra.storage import MediaStorage, build_storage
 
 log = logging.getLogger("pixie.runtime")
@@ -39,10 +40,12 @@ class Runtime:
     redis: aioredis.Redis | None = None
     background: bool = True  # run the dispatcher, job runner and scheduler in this process
     id_node: IdNodeLease = field(init=False)
+    search: SearchIndex = field(init=False)  # FTS5 on SQLite, tsvector on PostgreSQL
     started: bool = False
 
     def __post_init__(self) -> None:
         self.id_node = IdNodeLease(self.db)
+        self.search = search_index_for(self.db)
 
     @asynccontextmanager
     async def write(self) -> AsyncIterator[AsyncSession]:

@@ -14,6 +14,7 @@ from pixie.models.reactions import Bookmark, ConversationMute, Favourite, Status
 from pixie.models.scheduled import ScheduledStatus
 from pixie.models.statuses import Mention, Status, StatusEdit, StatusTag, Tag
 from pixie.models.system import IdNode, Job, Lock, OutboxEvent
+from pixie.models.tag_follows import FollowedTag
 
 __all__ = [
     "AccessToken",
@@ -28,6 +29,7 @@ __all__ = [
     "Favourite",
     "Follow",
     "FollowRequest",
+    "FollowedTag",
     "IdNode",
     "Invite",
     "Job",

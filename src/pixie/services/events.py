@@ -201,3 +201,15 @@ class PollEnded(DomainEvent):
     poll_id: int
     status_id: int
     account_id: int
+
+
+class TagFollowed(DomainEvent):
+    type = "tag.followed"
+    account_id: int
+    tag_id: int
+
+
+class TagUnfollowed(DomainEvent):
+    type = "tag.unfollowed"
+    account_id: int
+    tag_id: int

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pixie.infra.runtime import Runtime
-from pixie.services import mail, maintenance, media, polls, scheduled
+from pixie.services import mail, maintenance, media, polls, scheduled, search
 from pixie.services.oauth import TokenCache, install_token_cache
 
 
@@ -13,4 +13,5 @@ def install(rt: Runtime) -> TokenCache:
     media.install(rt)
     polls.install(rt)
     scheduled.install(rt)
+    search.install(rt)
     return install_token_cache(rt)

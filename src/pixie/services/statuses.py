@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any
@@ -191,6 +192,13 @@ async def views_by_id(session: AsyncSession, ids: list[int], viewer_id: int | No
         return {}
     found = list(await session.scalars(select(Status).where(Status.id.in_(set(ids)), visible_to(viewer_id))))
     return {v.status.id: v for v in await _views(session, found, viewer_id)}
+
+
+async def views_of(
+    session: AsyncSession, statuses: list[Status], viewer_id: int | None = None
+) -> list[StatusView]:
+    """What a list of statuses renders with, for services that select statuses themselves."""
+    return await _views(session, statuses, viewer_id)
 
 
 async def _tags(session: AsyncSession, names: list[str]) -> list[Tag]:
@@ -508,12 +516,16 @@ def _has_media() -> Any:
     return exists(select(MediaAttachment.id).where(MediaAttachment.status_id == Status.id))
 
 
-def _has_tag(name: str) -> Any:
+def _has_tag(*names: str) -> Any:
+    """The status carries one of these hashtags (any case)."""
     return exists(
         select(StatusTag.status_id)
         .join(Tag, Tag.id == StatusTag.tag_id)
-        .where(StatusTag.status_id == Status.id, func.lower(Tag.name) == name.lower())
+        .where(StatusTag.status_id == Status.id, func.lower(Tag.name).in_({n.lower() for n in names}))
     )
+
+
+MAX_TAGS_PER_MODE = 4  # any[], all[] and none[] each read this many names, as on Mastodon
 
 
 async def public_timeline(
@@ -522,10 +534,14 @@ async def public_timeline(
     paging: Paging,
     *,
     tag: str | None = None,
+    any_tags: Sequence[str] = (),
+    all_tags: Sequence[str] = (),
+    none_tags: Sequence[str] = (),
     only_media: bool = False,
 ) -> list[StatusView]:
     """Public posts (not unlisted ones, nor reblogs, as on Mastodon) of the whole instance, or of
-    one hashtag, newest first."""
+    one hashtag, newest first. With a hashtag: ``any_tags`` are also taken, every one of
+    ``all_tags`` must be there too, and none of ``none_tags`` may be; still one query per page."""
     query = select(Status).where(
         Status.visibility == "public",
         Status.reblog_of_id.is_(None),
@@ -535,7 +551,11 @@ async def public_timeline(
     if only_media:
         query = query.where(_has_media())
     if tag is not None:
-        query = query.where(_has_tag(tag))
+        query = query.where(_has_tag(tag, *any_tags[:MAX_TAGS_PER_MODE]))
+        for name in all_tags[:MAX_TAGS_PER_MODE]:
+            query = query.where(_has_tag(name))
+        if none_tags:
+            query = query.where(~_has_tag(*none_tags[:MAX_TAGS_PER_MODE]))
     return await timeline_page(rt, query, paging, viewer_id)
 
 

@@ -19,6 +19,9 @@ _TOKENS = re.compile(
     re.IGNORECASE | re.UNICODE,
 )
 
+_HASHTAG_NAME = re.compile(r"\w*[^\W\d_]\w*", re.UNICODE)
+MAX_HASHTAG = 200
+
 ALLOWED_TAGS = {"p", "br", "a", "span"}
 ALLOWED_ATTRIBUTES = {"a": {"href", "class", "target"}, "span": {"class"}}
 
@@ -43,8 +46,15 @@ def parse(text: str) -> Parsed:
             mentions[(inner.group(1), inner.group(2))] = None
         elif match.group("tag"):
             name = match.group("tag")[1:]
-            tags.setdefault(name.lower(), name)
+            if len(name) <= MAX_HASHTAG:  # longer ones stay text: no tag is named so
+                tags.setdefault(name.lower(), name)
     return Parsed(list(mentions), list(tags.values()), urls)
+
+
+def is_hashtag_name(name: str) -> bool:
+    """Whether ``name`` (without its '#') is a hashtag as posts write them: word characters, at
+    least one of them a letter."""
+    return len(name) <= MAX_HASHTAG and _HASHTAG_NAME.fullmatch(name) is not None
 
 
 def length(text: str, spoiler_text: str = "") -> int:

@@ -32,6 +32,18 @@ class PublicTimelineQuery(PageQuery):
     only_media: bool = False
 
 
+class TagTimelineQuery(PublicTimelineQuery):
+    """``any[]``, ``all[]`` and ``none[]``: other hashtags that widen or narrow the timeline."""
+
+    any: list[str] | str = Field(default_factory=list)
+    all: list[str] | str = Field(default_factory=list)
+    none: list[str] | str = Field(default_factory=list)
+
+    @staticmethod
+    def names(raw: list[str] | str) -> list[str]:
+        return [name.removeprefix("#") for name in ([raw] if isinstance(raw, str) else raw) if name]
+
+
 def _page(request: Request, rt: Runtime, views: list[StatusView]) -> JSON:
     body = [convert.status(rt.settings, v) for v in views]
     return JSON(body, headers=link_header(rt.settings, request, [v.status.id for v in views]))
@@ -90,14 +102,14 @@ async def public_timeline(
     "/api/v1/timelines/tag/{hashtag}",
     response_model=list[Status],
     responses=errors(400, 401, 422),
-    openapi_extra=query_schema(PublicTimelineQuery),
-    summary="Public posts with a hashtag, newest first",
+    openapi_extra=query_schema(TagTimelineQuery),
+    summary="Public posts with a hashtag (or any[] of others, with all[], without none[]), newest first",
 )
 async def tag_timeline(
     request: Request,
     hashtag: str = Path(max_length=200),
     caller: Caller = Depends(Auth("read:statuses", optional=True)),
-    query: PublicTimelineQuery = Depends(params(PublicTimelineQuery)),
+    query: TagTimelineQuery = Depends(params(TagTimelineQuery)),
     rt: Runtime = Depends(runtime),
 ) -> JSON:
     if "\x00" in hashtag:
@@ -105,6 +117,13 @@ async def tag_timeline(
     if query.remote:
         return _page(request, rt, [])
     views = await statuses.public_timeline(
-        rt, caller.viewer_id, query.paging(default_limit=20), tag=hashtag, only_media=query.only_media
+        rt,
+        caller.viewer_id,
+        query.paging(default_limit=20),
+        tag=hashtag.removeprefix("#"),
+        any_tags=query.names(query.any),
+        all_tags=query.names(query.all),
+        none_tags=query.names(query.none),
+        only_media=query.only_media,
     )
     return _page(request, rt, views)

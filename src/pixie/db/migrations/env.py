@@ -10,6 +10,7 @@ from sqlalchemy.engine import Connection
 
 import pixie.models  # noqa: F401  (registers every table)
 from pixie.db.base import Base
+from pixie.db.schema import managed_by_models
 
 config = context.config
 
@@ -20,6 +21,7 @@ def _run(connection: Connection) -> None:
         target_metadata=Base.metadata,
         render_as_batch=connection.dialect.name == "sqlite",
         compare_type=True,
+        include_name=managed_by_models,
     )
     with context.begin_transaction():
         context.run_migrations()
