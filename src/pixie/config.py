@@ -168,6 +168,11 @@ class Settings(BaseSettings):
     rate_limit_sign_up: str = Field("5/30minutes", description="Sign-ups per IP.")
     rate_limit_login: str = Field("25/5minutes", description="Password logins and token requests per IP.")
 
+    home_feed_size: int = Field(
+        800,
+        ge=20,
+        description="Posts kept in each home feed with Redis; older pages are read from the database.",
+    )
     token_cache_seconds: float = Field(
         60.0,
         description=(

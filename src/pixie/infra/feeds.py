@@ -45,11 +45,12 @@ def _member(status_id: int) -> str:
 
 @dataclass(frozen=True)
 class Window:
-    """Ids from a feed, newest first, and whether the feed may hold fewer than the database has
-    past them (a full feed has dropped its oldest entries)."""
+    """Ids from a feed, newest first. A ``full`` feed has let its oldest entries go, so the
+    database may hold posts older than ``oldest`` that the feed no longer has."""
 
     ids: list[int]
-    truncated: bool
+    full: bool
+    oldest: int | None
 
 
 class HomeFeeds(Protocol):
@@ -144,16 +145,15 @@ class RedisFeeds:
                 high = "(" + _member(max_id) if max_id is not None else "+"
                 low = "(" + _member(since_id if since_id is not None else 0)
                 pipe.zrevrangebylex(key, high, low, start=0, num=count)
+            pipe.zrange(key, 1, 1)  # the oldest real entry (the sentinel is first)
             pipe.expire(key, IDLE)
-            exists, size, members, _ = await pipe.execute()
+            exists, size, members, oldest, _ = await pipe.execute()
         if not exists:
             return None
         ids = [int(m) for m in members]
         if min_id is not None:
             ids.reverse()
-        # A full feed has let its oldest entries go; reading past its end needs the database.
-        truncated = size - 1 >= self.size and len(ids) < count
-        return Window(ids, truncated)
+        return Window(ids, full=size - 1 >= self.size, oldest=int(oldest[0]) if oldest else None)
 
     async def fill(self, account_id: int, status_ids: Iterable[int]) -> None:
         key = self._key(account_id)
@@ -174,7 +174,3 @@ class RedisFeeds:
         keys = [self._key(a) for a in account_ids]
         if keys:
             await self._client.delete(*keys)
-
-
-def build_feeds(client: aioredis.Redis | None) -> HomeFeeds:
-    return RedisFeeds(client) if client is not None else NoFeeds()

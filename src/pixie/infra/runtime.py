@@ -13,6 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from pixie.config import Settings
 from pixie.db.engine import Database
+from pixie.infra.feeds import HomeFeeds, NoFeeds, RedisFeeds
 from pixie.infra.id_nodes import IdNodeLease
 from pixie.infra.jobs import JobRunner, Scheduler
 from pixie.infra.mail import FileOutbox, Mailer, SmtpMailer
@@ -37,6 +38,7 @@ class Runtime:
     mailer: Mailer
     limiter: RateLimiter
     storage: MediaStorage
+    feeds: HomeFeeds
     redis: aioredis.Redis | None = None
     background: bool = True  # run the dispatcher, job runner and scheduler in this process
     id_node: IdNodeLease = field(init=False)
@@ -118,6 +120,7 @@ def build_runtime(settings: Settings, *, background: bool = True, **db_options: 
         mailer=mailer,
         limiter=limiter,
         storage=build_storage(settings),
+        feeds=RedisFeeds(client, size=settings.home_feed_size) if client is not None else NoFeeds(),
         redis=client,
         background=background,
     )

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pixie.infra.runtime import Runtime
-from pixie.services import mail, maintenance, media, polls, scheduled, search
+from pixie.services import mail, maintenance, media, polls, scheduled, search, timelines
 from pixie.services.oauth import TokenCache, install_token_cache
 
 
@@ -14,4 +14,5 @@ def install(rt: Runtime) -> TokenCache:
     polls.install(rt)
     scheduled.install(rt)
     search.install(rt)
+    timelines.install(rt)
     return install_token_cache(rt)

@@ -12,7 +12,7 @@ from pixie.api.schemas import Status
 from pixie.convert import statuses as convert
 from pixie.errors import BadRequest
 from pixie.infra.runtime import Runtime
-from pixie.services import statuses
+from pixie.services import statuses, timelines
 from pixie.services.statuses import StatusView
 
 router = APIRouter(tags=["timelines"])
@@ -47,6 +47,26 @@ class TagTimelineQuery(PublicTimelineQuery):
 def _page(request: Request, rt: Runtime, views: list[StatusView]) -> JSON:
     body = [convert.status(rt.settings, v) for v in views]
     return JSON(body, headers=link_header(rt.settings, request, [v.status.id for v in views]))
+
+
+class HomeTimelineQuery(PageQuery):
+    local: bool = False  # every post is local: Pixie does not federate
+
+
+@router.get(
+    "/api/v1/timelines/home",
+    response_model=list[Status],
+    responses=errors(400, 401, 403, 422),
+    openapi_extra=query_schema(HomeTimelineQuery),
+    summary="Posts of the accounts and hashtags the caller follows, and the caller's own, newest first",
+)
+async def home_timeline(
+    request: Request,
+    caller: Caller = Depends(Auth("read:statuses")),
+    query: HomeTimelineQuery = Depends(params(HomeTimelineQuery)),
+    rt: Runtime = Depends(runtime),
+) -> JSON:
+    return _page(request, rt, await timelines.home(rt, caller.account_id, query.paging(default_limit=20)))
 
 
 @router.get(

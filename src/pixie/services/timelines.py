@@ -1,0 +1,224 @@
+"""The home timeline: posts of the accounts and hashtags one follows, and one's own.
+
+Which posts belong is one SQL rule, ``home_rule``. On embedded defaults the timeline is that rule
+as a query. With Redis, each reader has a bounded feed filled by fan-out on write; a page is read
+from the feed and then passed through the same rule, so the feed only decides where to look: it
+may hold posts that no longer belong (an unfollow, a new mute, a deletion) and they are dropped,
+and a feed that was never built, expired, or was dropped after a change of follows is rebuilt from
+the rule at the next read. Paging past the oldest post a full feed holds reads the database. The
+pages are the same either way (a test compares them).
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from sqlalchemy import and_, exists, or_, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from pixie.infra.outbox import Delivery
+from pixie.infra.runtime import Runtime
+from pixie.models.follows import Follow
+from pixie.models.lists import List, ListAccount
+from pixie.models.statuses import Status, StatusTag
+from pixie.models.tag_follows import FollowedTag
+from pixie.services import events
+from pixie.services.paging import Paging
+from pixie.services.statuses import StatusView, views_of
+from pixie.services.visibility import not_muted, visible_to
+
+log = logging.getLogger("pixie.timelines")
+
+MAX_PAGE = 40
+# How many feed entries are looked at per round while filling one page.
+_ROUND = 80
+
+
+def home_rule(viewer_id: int) -> Any:
+    """A SQL condition on Status: the posts of ``viewer_id``'s home timeline."""
+    followed = select(Follow.target_account_id).where(Follow.account_id == viewer_id)
+    reblogs_wanted = select(Follow.target_account_id).where(
+        Follow.account_id == viewer_id, Follow.show_reblogs.is_(True)
+    )
+    in_exclusive_lists = (
+        select(ListAccount.account_id)
+        .join(List, List.id == ListAccount.list_id)
+        .where(List.account_id == viewer_id, List.exclusive.is_(True))
+    )
+    by_followed = and_(
+        or_(Status.account_id == viewer_id, Status.account_id.in_(followed)),
+        # Replies show when they answer oneself, the author, or someone one follows (Mastodon's rule).
+        or_(
+            Status.in_reply_to_account_id.is_(None),
+            Status.in_reply_to_account_id == Status.account_id,
+            Status.in_reply_to_account_id == viewer_id,
+            Status.account_id == viewer_id,
+            Status.in_reply_to_account_id.in_(followed),
+        ),
+        or_(
+            Status.reblog_of_id.is_(None),
+            Status.account_id == viewer_id,
+            Status.account_id.in_(reblogs_wanted),
+        ),
+        # Members of an exclusive list are read in that list only.
+        ~Status.account_id.in_(in_exclusive_lists),
+    )
+    followed_tags = select(FollowedTag.tag_id).where(FollowedTag.account_id == viewer_id)
+    by_tag = and_(
+        Status.visibility == "public",
+        Status.reblog_of_id.is_(None),
+        exists(
+            select(StatusTag.status_id).where(
+                StatusTag.status_id == Status.id, StatusTag.tag_id.in_(followed_tags)
+            )
+        ),
+    )
+    return and_(or_(by_followed, by_tag), visible_to(viewer_id), not_muted(viewer_id))
+
+
+async def _query_page(session: AsyncSession, viewer_id: int, paging: Paging) -> list[Status]:
+    query = select(Status).where(home_rule(viewer_id))
+    return paging.newest_first(list(await session.scalars(paging.apply(query, Status.id, most=MAX_PAGE))))
+
+
+async def home_from_database(rt: Runtime, viewer_id: int, paging: Paging) -> list[StatusView]:
+    """The home timeline as one query (the embedded way, and the reference for the feed)."""
+    async with rt.db.read() as session:
+        return await views_of(session, await _query_page(session, viewer_id, paging), viewer_id)
+
+
+async def _rebuild(rt: Runtime, session: AsyncSession, viewer_id: int) -> None:
+    newest_first = select(Status.id).where(home_rule(viewer_id)).order_by(Status.id.desc())
+    ids = list(await session.scalars(newest_first.limit(rt.settings.home_feed_size)))
+    await rt.feeds.fill(viewer_id, ids)
+    # A post fanned out while the feed was being built found no feed to go into: catch up.
+    later = list(await session.scalars(newest_first.where(Status.id > (ids[0] if ids else 0))))
+    if later:
+        await rt.feeds.add(viewer_id, later)
+
+
+async def _belonging(session: AsyncSession, viewer_id: int, ids: list[int]) -> set[int]:
+    if not ids:
+        return set()
+    return set(await session.scalars(select(Status.id).where(Status.id.in_(ids), home_rule(viewer_id))))
+
+
+async def _page_ids_from_feed(
+    rt: Runtime, session: AsyncSession, viewer_id: int, paging: Paging, limit: int
+) -> list[int] | None:
+    """The page's status ids, newest first, read through the feed; None when the feed cannot
+    answer and the database must."""
+    ascending = paging.min_id is not None
+    low = paging.min_id if ascending else paging.since_id
+    high = paging.max_id
+    chosen: list[int] = []  # in reading order
+    rebuilt = False
+    while True:
+        window = await rt.feeds.window(
+            viewer_id,
+            max_id=high,
+            since_id=None if ascending else low,
+            min_id=low if ascending else None,
+            count=_ROUND,
+        )
+        if window is None:
+            if rebuilt:
+                return None  # the feed vanished meanwhile (expired or dropped): use the database
+            await _rebuild(rt, session, viewer_id)
+            rebuilt = True
+            continue
+        # Reading upwards from a point older than a full feed reaches: only the database knows.
+        if ascending and window.full and (window.oldest is None or (low or 0) < window.oldest):
+            return None
+        candidates = window.ids[::-1] if ascending else window.ids
+        keep = await _belonging(session, viewer_id, candidates)
+        chosen += [i for i in candidates if i in keep][: limit - len(chosen)]
+        if len(chosen) == limit:
+            break
+        if len(window.ids) < _ROUND:
+            if window.full and not ascending:
+                # Past the oldest post a full feed holds: the rest of the page is in the database.
+                rest = Paging(
+                    max_id=candidates[-1] if candidates else high, since_id=low, limit=limit - len(chosen)
+                )
+                chosen += [s.id for s in await _query_page(session, viewer_id, rest)]
+            break
+        if ascending:
+            low = candidates[-1]
+        else:
+            high = candidates[-1]
+    return chosen[::-1] if ascending else chosen
+
+
+async def home(rt: Runtime, viewer_id: int, paging: Paging) -> list[StatusView]:
+    """The home timeline, newest first, paged as Mastodon pages."""
+    if not rt.feeds.kept:
+        return await home_from_database(rt, viewer_id, paging)
+    limit = min(max(paging.limit, 1), MAX_PAGE)
+    async with rt.db.read() as session:
+        ids = await _page_ids_from_feed(rt, session, viewer_id, paging, limit)
+        if ids is None:
+            return await views_of(session, await _query_page(session, viewer_id, paging), viewer_id)
+        by_id = {s.id: s for s in await session.scalars(select(Status).where(Status.id.in_(ids)))}
+        return await views_of(session, [by_id[i] for i in ids if i in by_id], viewer_id)
+
+
+# --- fan-out on write (Redis) ---------------------------------------------------------------------
+
+
+async def fan_out(rt: Runtime, delivery: Delivery) -> None:
+    """Puts a new post (or reblog) into the feeds of those who may want it: the author, the
+    author's followers and, for public posts, the followers of its hashtags. Reading filters by
+    the home rule, so a wider net costs only feed space."""
+    event = delivery.event
+    assert isinstance(event, events.StatusCreated | events.StatusReblogged)
+    async with rt.db.read() as session:
+        recipients = set(
+            await session.scalars(
+                select(Follow.account_id).where(Follow.target_account_id == event.account_id)
+            )
+        )
+        recipients.add(event.account_id)
+        if isinstance(event, events.StatusCreated) and event.visibility == "public":
+            recipients.update(
+                await session.scalars(
+                    select(FollowedTag.account_id)
+                    .join(StatusTag, StatusTag.tag_id == FollowedTag.tag_id)
+                    .where(StatusTag.status_id == event.status_id)
+                )
+            )
+    await rt.feeds.push(recipients, event.status_id)
+
+
+async def forget_feeds(rt: Runtime, delivery: Delivery) -> None:
+    """A change of who one follows or filters: the feed is rebuilt from the rule at the next read."""
+    event: Any = delivery.event
+    owners = {event.account_id}
+    if isinstance(event, events.BlockCreated):
+        owners.add(event.target_account_id)
+    await rt.feeds.drop(owners)
+
+
+def install(rt: Runtime) -> None:
+    if not rt.feeds.kept:
+        return  # embedded defaults: the home timeline is a query; nothing to keep up to date
+    rt.handlers.add(
+        "timelines.fan_out", [events.StatusCreated, events.StatusReblogged], lambda d: fan_out(rt, d)
+    )
+    rt.handlers.add(
+        "timelines.forget_feeds",
+        [
+            events.FollowCreated,
+            events.FollowRemoved,
+            events.BlockCreated,
+            events.BlockRemoved,
+            events.MuteCreated,
+            events.MuteRemoved,
+            events.TagFollowed,
+            events.TagUnfollowed,
+            events.ListMembersChanged,
+            events.ListDeleted,
+        ],
+        lambda d: forget_feeds(rt, d),
+    )

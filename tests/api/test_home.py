@@ -1,0 +1,153 @@
+"""The home timeline: one rule, read as a query (embedded) or through Redis feeds (production),
+with the same pages either way."""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+from typing import Any
+
+from pixie.services import timelines
+from pixie.services.paging import Paging
+from tests.conftest import Backend, Instance, bearer, running
+
+
+async def post(px: Instance, token: str, **data: Any) -> dict[str, Any]:
+    r = await px.client.post("/api/v1/statuses", data=data, headers=bearer(token))
+    assert r.status_code == 200, r.text
+    return dict(r.json())
+
+
+async def home(px: Instance, token: str, **params: Any) -> list[dict[str, Any]]:
+    r = await px.client.get("/api/v1/timelines/home", params=params, headers=bearer(token))
+    assert r.status_code == 200, r.text
+    return list(r.json())
+
+
+async def ids(px: Instance, token: str, **params: Any) -> list[str]:
+    return [s["id"] for s in await home(px, token, **params)]
+
+
+async def eventually(check: Any, timeout: float = 10.0) -> None:
+    """Fan-out runs after the write's answer (through the outbox): wait for it, briefly."""
+    for _ in range(int(timeout / 0.05)):
+        if await check():
+            return
+        await asyncio.sleep(0.05)
+    assert await check(), check
+
+
+async def test_home_holds_followed_accounts_own_posts_and_followed_hashtags(px: Instance) -> None:
+    alice_id, alice = await px.user("alice")
+    bob_id, bob = await px.user("bob")
+    _, carol = await px.user("carol")
+    _, dave = await px.user("dave")
+    await px.client.post(f"/api/v1/accounts/{bob_id}/follow", headers=bearer(alice))
+    await px.client.post("/api/v1/tags/cats/follow", headers=bearer(alice))
+    mine = await post(px, alice, status="my own")
+    public = await post(px, bob, status="from bob")
+    private = await post(px, bob, status="for followers", visibility="private")
+    stranger = await post(px, carol, status="carol, not followed")
+    to_stranger = await post(px, bob, status="@carol hi", in_reply_to_id=stranger["id"])
+    to_me = await post(px, bob, status="@alice hi", in_reply_to_id=mine["id"])
+    tagged = await post(px, dave, status="look #cats")
+    unlisted_tagged = await post(px, dave, status="quiet #cats", visibility="unlisted")
+    reblog = (await px.client.post(f"/api/v1/statuses/{stranger['id']}/reblog", headers=bearer(bob))).json()
+
+    async def expected_now() -> bool:
+        return await ids(px, alice) == [
+            reblog["id"],
+            tagged["id"],
+            to_me["id"],
+            private["id"],
+            public["id"],
+            mine["id"],
+        ]
+
+    await eventually(expected_now)
+    page = await home(px, alice)
+    assert page[0]["reblog"]["id"] == stranger["id"]
+    for absent in (stranger, to_stranger, unlisted_tagged):
+        assert absent["id"] not in [s["id"] for s in page]
+    # Not wanting bob's reblogs, muting dave, and an exclusive list holding bob each take posts out.
+    await px.client.post(
+        f"/api/v1/accounts/{bob_id}/follow", data={"reblogs": "false"}, headers=bearer(alice)
+    )
+    dave_id = (await px.client.get("/api/v1/accounts/lookup", params={"acct": "dave"})).json()["id"]
+    r = await px.client.post(f"/api/v1/accounts/{dave_id}/mute", headers=bearer(alice))
+    assert r.status_code == 200
+    await eventually(lambda: _equal(px, alice, [to_me["id"], private["id"], public["id"], mine["id"]]))
+    lst = (
+        await px.client.post(
+            "/api/v1/lists", data={"title": "bob", "exclusive": "true"}, headers=bearer(alice)
+        )
+    ).json()
+    await px.client.post(
+        f"/api/v1/lists/{lst['id']}/accounts", data={"account_ids[]": bob_id}, headers=bearer(alice)
+    )
+    await eventually(lambda: _equal(px, alice, [mine["id"]]))
+    # Nobody else's home shows alice's posts unless they follow her; the anonymous get 401.
+    assert await ids(px, carol) == [stranger["id"]]
+    assert (await px.client.get("/api/v1/timelines/home")).status_code == 401
+    await px.client.post(f"/api/v1/accounts/{alice_id}/follow", headers=bearer(carol))
+    await eventually(lambda: _equal(px, carol, [stranger["id"], mine["id"]]))
+
+
+async def _equal(px: Instance, token: str, expected: list[str]) -> bool:
+    return await ids(px, token) == expected
+
+
+async def _pages(px: Instance, token: str, limit: int) -> list[list[str]]:
+    """Every page, newest first, following max_id as a client does."""
+    pages: list[list[str]] = []
+    params: dict[str, Any] = {"limit": limit}
+    while page := await ids(px, token, **params):
+        pages.append(page)
+        params = {"limit": limit, "max_id": page[-1]}
+    return pages
+
+
+async def _database_pages(px: Instance, viewer_id: int, limit: int) -> list[list[str]]:
+    pages: list[list[str]] = []
+    paging = Paging(limit=limit)
+    while views := await timelines.home_from_database(px.rt, viewer_id, paging):
+        pages.append([str(v.status.id) for v in views])
+        paging = Paging(limit=limit, max_id=views[-1].status.id)
+    return pages
+
+
+async def test_feeds_give_the_same_pages_as_the_query(tmp_path: Path, production: Backend) -> None:
+    async with running(tmp_path, production, home_feed_size=20) as px:
+        assert px.rt.feeds.kept
+        reader_id, reader = await px.user("reader")
+        authors = [await px.user(name) for name in ("ann", "ben", "cid", "dot")]
+        for account_id, _ in authors[:3]:
+            await px.client.post(f"/api/v1/accounts/{account_id}/follow", headers=bearer(reader))
+        await px.client.post("/api/v1/tags/blue/follow", headers=bearer(reader))
+        assert await ids(px, reader) == []  # builds the (empty) feed; later posts fan out into it
+        made: list[str] = []
+        for i in range(45):
+            account_id, token = authors[i % 4]
+            extra = {"visibility": "private"} if i % 5 == 0 else {}
+            text = f"post {i}" + (" #blue" if i % 7 == 0 else "")
+            made.append((await post(px, token, status=text, **extra))["id"])
+        expected = await _database_pages(px, reader_id, 7)
+        flat = [i for page in expected for i in page]
+        assert len(flat) > 30  # more than the feed holds: older pages come from the database
+
+        async def settled() -> bool:
+            return (await ids(px, reader, limit=1)) == flat[:1]
+
+        await eventually(settled)
+        assert await _pages(px, reader, 7) == expected
+        # min_id pages (the page right after a post) and since_id agree with the query too.
+        for cursor in (flat[3], flat[25], flat[-1]):
+            for key in ("min_id", "since_id"):
+                got = await ids(px, reader, limit=5, **{key: cursor})
+                want = await timelines.home_from_database(
+                    px.rt, reader_id, Paging(limit=5, **{key: int(cursor)})
+                )
+                assert got == [str(v.status.id) for v in want], (key, cursor)
+        # A feed that is gone (expired, or dropped after a change) is rebuilt, with the same pages.
+        await px.rt.feeds.drop([reader_id])
+        assert await _pages(px, reader, 7) == expected
