@@ -53,6 +53,8 @@ bench: install-dev
 	$(BIN)/python bench/startup.py
 	$(BIN)/python bench/verify_credentials.py
 	$(BIN)/python bench/media_processing.py
+	$(BIN)/python bench/home_timeline.py
+	$(BIN)/python bench/fan_out.py
 
 lock:
 	rm -rf /tmp/pixie-lock && $(PYTHON) -m venv /tmp/pixie-lock

@@ -248,7 +248,9 @@ def password_token(port: int) -> str:
         )
         token.raise_for_status()
         access_token = str(token.json()["access_token"])
-        check = client.get(PATH, headers={"Authorization": f"Bearer {access_token}"})
+        check = client.get(
+            "/api/v1/accounts/verify_credentials", headers={"Authorization": f"Bearer {access_token}"}
+        )
         if check.status_code != 200 or check.json().get("username") != USERNAME:
             raise RuntimeError(f"verify_credentials answered {check.status_code}: {check.text[:200]}")
     return access_token

@@ -25,18 +25,24 @@ _WIDTH = 20  # digits of the largest 64-bit id
 # Marks a feed that exists but may be empty; sorts before every real id and is never returned.
 _SENTINEL = "0" * _WIDTH
 
-# Adds to a feed only if it exists, then trims it to its size (the sentinel counts as one entry).
+# Adds a post to each of the given feeds that exists, then trims each to its size (the sentinel
+# counts as one entry). One call for many feeds: fan-out to a thousand followers is one round trip.
 _PUSH = """
-if redis.call('EXISTS', KEYS[1]) == 1 then
-  redis.call('ZADD', KEYS[1], 0, ARGV[1])
-  local extra = redis.call('ZCARD', KEYS[1]) - tonumber(ARGV[2]) - 1
-  if extra > 0 then
-    redis.call('ZREMRANGEBYRANK', KEYS[1], 1, extra)
+local added = 0
+for _, key in ipairs(KEYS) do
+  if redis.call('EXISTS', key) == 1 then
+    redis.call('ZADD', key, 0, ARGV[1])
+    local extra = redis.call('ZCARD', key) - tonumber(ARGV[2]) - 1
+    if extra > 0 then
+      redis.call('ZREMRANGEBYRANK', key, 1, extra)
+    end
+    added = added + 1
   end
-  return 1
 end
-return 0
+return added
 """
+# Feeds per script call: bounds how long one call holds Redis.
+_PUSH_BATCH = 1000
 
 
 def _member(status_id: int) -> str:
@@ -118,10 +124,9 @@ class RedisFeeds:
 
     async def push(self, account_ids: Iterable[int], status_id: int) -> None:
         member = _member(status_id)
-        async with self._client.pipeline(transaction=False) as pipe:
-            for account_id in account_ids:
-                await self._push(keys=[self._key(account_id)], args=[member, self.size], client=pipe)
-            await pipe.execute()
+        keys = [self._key(account_id) for account_id in account_ids]
+        for start in range(0, len(keys), _PUSH_BATCH):
+            await self._push(keys=keys[start : start + _PUSH_BATCH], args=[member, self.size])
 
     async def window(
         self,
