@@ -27,6 +27,7 @@ from pixie.api.v1.lists import router as lists_router
 from pixie.api.v1.media import router as media_router
 from pixie.api.v1.notifications import router as notifications_router
 from pixie.api.v1.polls import router as polls_router
+from pixie.api.v1.reports import router as reports_router
 from pixie.api.v1.scheduled_statuses import router as scheduled_router
 from pixie.api.v1.statuses import router as statuses_router
 from pixie.api.v1.tags import router as tags_router
@@ -52,6 +53,7 @@ ROUTERS = (
     lists_router,
     notifications_router,
     notifications_v2_router,
+    reports_router,
     statuses_router,
     polls_router,
     scheduled_router,

@@ -591,6 +591,28 @@ class MediaUpdateRequest(Loose):
     focus: str | None = Field(None, max_length=64)
 
 
+class ReportRequest(Loose):
+    account_id: str = Field(max_length=20)
+    status_ids: list[str] | str = Field(default_factory=list, max_length=100)
+    rule_ids: list[str] | str = Field(default_factory=list, max_length=50)
+    category: str | None = Field(None, max_length=16)
+    comment: str | None = Field(None, max_length=10_000)
+    forward: bool | None = None
+
+
+class ReportEntity(BaseModel):
+    id: str
+    action_taken: bool
+    action_taken_at: str | None
+    category: str
+    comment: str
+    forwarded: bool
+    created_at: str
+    status_ids: list[str] | None
+    rule_ids: list[str] | None
+    target_account: Account
+
+
 class FollowOptions(Loose):
     reblogs: bool | None = None
     notify: bool | None = None

@@ -11,6 +11,7 @@ from pixie.models.notifications import Marker, Notification
 from pixie.models.oauth import AccessToken, Application, AuthorizationCode
 from pixie.models.polls import Poll, PollVote
 from pixie.models.reactions import Bookmark, ConversationMute, Favourite, StatusPin
+from pixie.models.reports import Report
 from pixie.models.scheduled import ScheduledStatus
 from pixie.models.statuses import Mention, Status, StatusEdit, StatusTag, Tag
 from pixie.models.system import IdNode, Job, Lock, OutboxEvent
@@ -44,6 +45,7 @@ __all__ = [
     "OutboxEvent",
     "Poll",
     "PollVote",
+    "Report",
     "ScheduledStatus",
     "Status",
     "StatusEdit",

@@ -213,3 +213,10 @@ class TagUnfollowed(DomainEvent):
     type = "tag.unfollowed"
     account_id: int
     tag_id: int
+
+
+class ReportCreated(DomainEvent):
+    type = "report.created"
+    report_id: int
+    account_id: int
+    target_account_id: int
