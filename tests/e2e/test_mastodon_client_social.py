@@ -22,7 +22,7 @@ from typing import Any, TypeVar
 
 import httpx
 import pytest
-from mastodon import Mastodon
+from mastodon import Mastodon, MastodonNotFoundError
 from PIL import Image
 from sqlalchemy import text
 
@@ -114,7 +114,7 @@ def test_mastodon_py_posts_pages_reacts_searches_and_votes(settings: dict[str, s
     base = settings["base_url"]
     env = clean_env(**settings)
     pixie(["migrate"], env=env, cwd=tmp_path)
-    for name in ("ada", "bo"):
+    for name in ("ada", "bo", "cy"):
         pixie(["create-user", name, f"{name}@example.com"], env=env, cwd=tmp_path, stdin=PASSWORD + "\n")
 
     with serve(env, tmp_path, port=port) as server:
@@ -134,7 +134,7 @@ def test_mastodon_py_posts_pages_reacts_searches_and_votes(settings: dict[str, s
             api.log_in(username=email, password=PASSWORD, scopes=SCOPES, allow_http=True)
             return api
 
-        ada, bo = log_in("ada@example.com"), log_in("bo@example.com")
+        ada, bo, cy = log_in("ada@example.com"), log_in("bo@example.com"), log_in("cy@example.com")
         ada_id = ada.me()["id"]
         bo_id = bo.me()["id"]
 
@@ -243,6 +243,36 @@ def test_mastodon_py_posts_pages_reacts_searches_and_votes(settings: dict[str, s
             page = bo.fetch_next(page)
         assert read == tagged
         assert [s["id"] for s in bo.timeline_hashtag("lighthouses", only_media=True)] == [shown["id"]]
+
+        # 9. Bo's home timeline, page by page: every post of ada's (followed after she wrote
+        # them), bo's own, no duplicates, newest first.
+        page = bo.timeline_home()
+        home: list[Any] = []
+        while page:
+            home += [s["id"] for s in page]
+            page = bo.fetch_next(page)
+        assert len(home) == len(set(home)) and len(home) >= POSTS
+        assert home == sorted(home, key=int, reverse=True)
+        assert set(posted) <= set(home) and {reblog["id"], reply["id"], polled["id"]} <= set(home)
+        assert bo.timeline_home(limit=5)[0]["id"] == home[0]
+
+        # 10. A direct post: its two people read it, a third account cannot.
+        secret = ada.status_post("@bo the key is under the mat", visibility="direct")
+        assert bo.status(secret["id"])["visibility"] == "direct"
+        try:
+            cy.status(secret["id"])
+        except MastodonNotFoundError:
+            pass
+        else:
+            raise AssertionError("a third account read a direct post")
+        assert secret["id"] not in [s["id"] for s in cy.timeline_public()]
+
+        # 11. A locked account: following asks first; accepting makes the follow.
+        cy_id = cy.account_update_credentials(locked=True)["id"]
+        assert bo.account_follow(cy_id)["requested"] is True
+        assert [a["id"] for a in cy.follow_requests()] == [bo_id]
+        assert cy.follow_request_authorize(bo_id)["followed_by"] is True
+        assert bo.account_relationships(cy_id)[0]["following"] is True
 
         elapsed = time.monotonic() - started
         assert elapsed < 60, f"took {elapsed:.1f} s"
