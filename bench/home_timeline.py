@@ -1,10 +1,10 @@
 """Throughput and latency of GET /api/v1/timelines/home?limit=20 on one `pixie serve` process.
 Target on PostgreSQL + Redis: 500 requests/s with p99 under 50 ms.
 
-The reader follows 20 accounts that wrote 10 posts each (some with hashtags, mentions and
-replies), so every page is 20 full statuses. Seeding goes through Pixie's own services, in this
-process, before the server starts; the load then comes from wrk (or the asyncio client) exactly
-as in verify_credentials.py.
+The reader follows 20 accounts that wrote 10 posts each, every one with an image (original,
+renditions, BlurHash), a hashtag and a mention, so every page is 20 full statuses with images.
+Seeding goes through Pixie's own services, in this process, before the server starts; the load
+then comes from wrk (or the asyncio client) exactly as in verify_credentials.py.
 
     .venv/bin/python bench/home_timeline.py [--duration 10] [--backend sqlite|postgres|all]
 """
@@ -13,21 +13,30 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import io
 import shutil
 import sys
 import tempfile
 from pathlib import Path
 
+from PIL import Image
+
 import verify_credentials as vc
 from _support import HOST, Server, clean_env, free_port, machine, report_background_load, run_cli
 from pixie.config import Settings
 from pixie.infra.runtime import build_runtime
-from pixie.services import accounts, follows, statuses
+from pixie.services import accounts, follows, media, statuses
 
 PATH = "/api/v1/timelines/home?limit=20"
 REDIS_URL = "redis://127.0.0.1:6379/7"
 AUTHORS = 20
 POSTS_EACH = 10
+
+
+def picture(a: int, p: int) -> bytes:
+    out = io.BytesIO()
+    Image.new("RGB", (1600, 1200), ((a * 40) % 256, (p * 25) % 256, 160)).save(out, "JPEG", quality=90)
+    return out.getvalue()
 
 
 async def seed(settings: Settings) -> None:
@@ -44,7 +53,8 @@ async def seed(settings: Settings) -> None:
                 text = (
                     f"Picture {p} of a series by author {a}: light over water, #series{a % 3} @{vc.USERNAME}"
                 )
-                await statuses.create(rt, author.id, statuses.NewStatus(text=text))
+                image = await media.upload(rt, author.id, picture(a, p), description=f"Light over water, {p}")
+                await statuses.create(rt, author.id, statuses.NewStatus(text=text, media_ids=[image.id]))
     finally:
         await rt.stop()
 
