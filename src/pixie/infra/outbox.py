@@ -22,7 +22,7 @@ import orjson
 import redis.asyncio as aioredis
 from pydantic import BaseModel, ConfigDict
 from redis.exceptions import ResponseError
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from pixie.db.engine import Database
@@ -252,8 +252,22 @@ class RedisStreamsDispatcher:
 
     async def drain(self) -> None:
         """Relays what is pending and waits until every group has acknowledged everything."""
-        await self.relay_pending()
+        async with self._db.read() as session:
+            newest = await session.scalar(select(func.max(OutboxEvent.id)))
         for _ in range(600):
+            await self.relay_pending()
+            if newest is not None:
+                # Another relay (this process's own loop) may hold some rows, still on their way
+                # to the stream: not drained until every event committed so far is on it.
+                async with self._db.read() as session:
+                    unrelayed = await session.scalar(
+                        select(OutboxEvent.id)
+                        .where(OutboxEvent.id <= newest, OutboxEvent.dispatched_at.is_(None))
+                        .limit(1)
+                    )
+                if unrelayed is not None:
+                    await asyncio.sleep(0.05)
+                    continue
             last_id = (await self._client.xinfo_stream(self._stream))["last-generated-id"]
             groups = {g["name"].decode(): g for g in await self._client.xinfo_groups(self._stream)}
             busy = False

@@ -55,10 +55,17 @@ def active_mute(viewer_id: int, account_id: Any, *, notifications: bool = False)
 
 
 def not_muted(viewer_id: int | None) -> Any:
-    """A SQL condition on Status: its author is not muted by the viewer (always true when anonymous)."""
+    """A SQL condition on Status: neither its author nor, for a reblog, the original's author is
+    muted by the viewer (always true when anonymous)."""
     if viewer_id is None:
         return true()
-    return ~active_mute(viewer_id, Status.account_id)
+    original = aliased(Status, name="muted_original")
+    reblogs_muted = exists(
+        select(original.id).where(
+            original.id == Status.reblog_of_id, active_mute(viewer_id, original.account_id)
+        )
+    )
+    return and_(~active_mute(viewer_id, Status.account_id), ~reblogs_muted)
 
 
 def _visible(table: Any, viewer_id: int | None) -> Any:
