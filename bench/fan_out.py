@@ -50,24 +50,6 @@ async def seed(settings: Settings, followers: int) -> list[int]:
         await rt.stop()
 
 
-def write_token(port: int) -> str:
-    with httpx.Client(base_url=f"http://{HOST}:{port}", timeout=30) as client:
-        app = client.post("/api/v1/apps", data={"client_name": "bench", "scopes": "read write"}).json()
-        token = client.post(
-            "/oauth/token",
-            data={
-                "grant_type": "password",
-                "client_id": app["client_id"],
-                "client_secret": app["client_secret"],
-                "username": vc.EMAIL,
-                "password": vc.PASSWORD,
-                "scope": "read write",
-            },
-        )
-        token.raise_for_status()
-        return str(token.json()["access_token"])
-
-
 async def post_all(port: int, token: str, posts: int) -> list[float]:
     latencies: list[float] = []
     queue: asyncio.Queue[int] = asyncio.Queue()
@@ -134,7 +116,7 @@ def main() -> None:
         server = Server.spawn(env, cwd=root, port=port, log_path=root / "server.log")
         try:
             server.wait_ready("/api/v1/instance")
-            token = write_token(port)
+            token = vc.password_token(port, scopes="read write")
 
             async def run() -> tuple[float, float, list[float]]:
                 started = time.perf_counter()

@@ -16,13 +16,12 @@ import asyncio
 import io
 import shutil
 import sys
-import tempfile
 from pathlib import Path
 
 from PIL import Image
 
 import verify_credentials as vc
-from _support import HOST, Server, clean_env, free_port, machine, report_background_load, run_cli
+from _support import machine, report_background_load
 from pixie.config import Settings
 from pixie.infra.runtime import build_runtime
 from pixie.services import accounts, follows, media, statuses
@@ -59,39 +58,12 @@ async def seed(settings: Settings) -> None:
         await rt.stop()
 
 
-def run_backend(backend: str, args: argparse.Namespace, generator: str) -> tuple[vc.Result, float | None]:
-    with (
-        tempfile.TemporaryDirectory(prefix=f"pixie-bench-{backend}-") as tmp,
-        vc.database_url(backend) as url,
-    ):
-        root = Path(tmp)
-        port = free_port()
-        values = {"data_dir": str(root / "var"), "base_url": f"http://{HOST}:{port}", "rate_limits": "false"}
-        if url:
-            values["database_url"] = url
-            values["redis_url"] = REDIS_URL
-            import redis
+def seed_database(settings: dict[str, str], root: Path) -> None:
+    if "redis_url" in settings:
+        import redis
 
-            redis.Redis.from_url(REDIS_URL).flushdb()
-        env = clean_env(**values)
-        run_cli(["migrate"], env, cwd=root)
-        asyncio.run(seed(Settings(_env_file=None, **values)))  # type: ignore[arg-type]
-        server = Server.spawn(env, cwd=root, port=port, log_path=root / "server.log")
-        try:
-            server.wait_ready("/api/v1/instance")
-            token = vc.password_token(port)
-            vc.PATH = PATH  # the load generators read the path from there
-            if args.warmup > 0:
-                vc.load(generator, port, token, args.connections, args.warmup, root)
-            cpu_before = server.cpu_seconds()
-            result = vc.load(generator, port, token, args.connections, args.duration, root)
-            cpu_after = server.cpu_seconds()
-        finally:
-            server.stop()
-    cpu = None
-    if cpu_before is not None and cpu_after is not None and result.seconds:
-        cpu = (cpu_after - cpu_before) / result.seconds
-    return result, cpu
+        redis.Redis.from_url(settings["redis_url"]).flushdb()  # no feeds from an earlier run
+    asyncio.run(seed(Settings(_env_file=None, **settings)))  # type: ignore[arg-type]
 
 
 def main() -> None:
@@ -108,14 +80,16 @@ def main() -> None:
     for backend in ["sqlite", "postgres"] if args.backend == "all" else [args.backend]:
         label = "PostgreSQL + Redis feeds" if backend == "postgres" else "SQLite, database query"
         print(f"[{label}] GET {PATH}, {args.connections} connections, {args.duration} s")
-        result, cpu = run_backend(backend, args, generator)
+        result, cpu = vc.run_backend(
+            backend, args, generator, path=PATH, redis_url=REDIS_URL, seed=seed_database
+        )
         print(f"  load generator: {result.generator}")
         print(f"  requests: {result.requests} in {result.seconds:.2f} s = {result.rps:.1f} requests/s")
         print(f"  latency ms: p50 {result.p50_ms:.2f}  p90 {result.p90_ms:.2f}  p99 {result.p99_ms:.2f}")
         print(f"  non-200 answers: {result.non200}  socket errors: {result.socket_errors}")
         if cpu is not None:
             print(f"  server process CPU during the load: {cpu:.0%} of one core")
-        failed = failed or result.non200 > 0 or result.requests == 0
+        failed = failed or result.non200 > 0 or result.socket_errors > 0 or result.requests == 0
     if failed:
         sys.exit("some answers were not 200: see above")
 

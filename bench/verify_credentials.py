@@ -77,7 +77,9 @@ class Result:
 # --- load generators --------------------------------------------------------------------------
 
 
-def load_with_wrk(port: int, token: str, connections: int, seconds: int, workdir: Path) -> Result:
+def load_with_wrk(
+    port: int, token: str, connections: int, seconds: int, workdir: Path, path: str = PATH
+) -> Result:
     script = workdir / "bench.lua"
     script.write_text(WRK_SCRIPT)
     threads = min(2, connections)
@@ -93,7 +95,7 @@ def load_with_wrk(port: int, token: str, connections: int, seconds: int, workdir
         str(script),
         "-H",
         f"Authorization: Bearer {token}",
-        f"http://{HOST}:{port}{PATH}",
+        f"http://{HOST}:{port}{path}",
     ]
     done = subprocess.run(command, capture_output=True, text=True, timeout=seconds + 60)
     if done.returncode != 0:
@@ -149,9 +151,9 @@ async def _client(
         writer.close()
 
 
-def load_with_python(port: int, token: str, connections: int, seconds: int) -> Result:
+def load_with_python(port: int, token: str, connections: int, seconds: int, path: str = PATH) -> Result:
     request = (
-        f"GET {PATH} HTTP/1.1\r\nHost: {HOST}:{port}\r\nAuthorization: Bearer {token}\r\n"
+        f"GET {path} HTTP/1.1\r\nHost: {HOST}:{port}\r\nAuthorization: Bearer {token}\r\n"
         "Accept: application/json\r\n\r\n"
     ).encode()
     latencies: list[float] = []
@@ -194,10 +196,12 @@ def load_with_python(port: int, token: str, connections: int, seconds: int) -> R
     )
 
 
-def load(generator: str, port: int, token: str, connections: int, seconds: int, workdir: Path) -> Result:
+def load(
+    generator: str, port: int, token: str, connections: int, seconds: int, workdir: Path, path: str = PATH
+) -> Result:
     if generator == "wrk":
-        return load_with_wrk(port, token, connections, seconds, workdir)
-    return load_with_python(port, token, connections, seconds)
+        return load_with_wrk(port, token, connections, seconds, workdir, path)
+    return load_with_python(port, token, connections, seconds, path)
 
 
 # --- backends ---------------------------------------------------------------------------------
@@ -227,12 +231,13 @@ def postgres_database() -> Iterator[str]:
         asyncio.run(execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
 
 
-def password_token(port: int) -> str:
+def password_token(port: int, scopes: str = "read") -> str:
+    """A password-grant token for the benchmark's user, checked with verify_credentials."""
     base = f"http://{HOST}:{port}"
     with httpx.Client(base_url=base, timeout=30) as client:
         app = client.post(
             "/api/v1/apps",
-            data={"client_name": "bench", "redirect_uris": "urn:ietf:wg:oauth:2.0:oob", "scopes": "read"},
+            data={"client_name": "bench", "redirect_uris": "urn:ietf:wg:oauth:2.0:oob", "scopes": scopes},
         )
         app.raise_for_status()
         token = client.post(
@@ -243,7 +248,7 @@ def password_token(port: int) -> str:
                 "client_secret": app.json()["client_secret"],
                 "username": EMAIL,
                 "password": PASSWORD,
-                "scope": "read",
+                "scope": scopes,
             },
         )
         token.raise_for_status()
@@ -266,8 +271,23 @@ def database_url(backend: str) -> Iterator[str]:
         yield ""
 
 
-def run_backend(backend: str, args: argparse.Namespace, generator: str) -> tuple[Result, float | None]:
-    """The measured load's result, and the server's CPU use during it (cores, or None)."""
+def create_user_with_cli(settings: dict[str, str], root: Path) -> None:
+    run_cli(["create-user", USERNAME, EMAIL], clean_env(**settings), cwd=root, stdin=PASSWORD + "\n")
+
+
+def run_backend(
+    backend: str,
+    args: argparse.Namespace,
+    generator: str,
+    *,
+    path: str = PATH,
+    redis_url: str = "",
+    seed: Callable[[dict[str, str], Path], None] = create_user_with_cli,
+) -> tuple[Result, float | None]:
+    """The measured load's result, and the server's CPU use during it (cores, or None).
+
+    ``seed`` fills the migrated database before the server starts; it must at least create the
+    benchmark's user. ``redis_url`` goes with PostgreSQL (production), never with SQLite."""
     with tempfile.TemporaryDirectory(prefix=f"pixie-bench-{backend}-") as tmp, database_url(backend) as url:
         root = Path(tmp)
         port = free_port()
@@ -278,9 +298,11 @@ def run_backend(backend: str, args: argparse.Namespace, generator: str) -> tuple
         }
         if url:
             settings["database_url"] = url
+            if redis_url:
+                settings["redis_url"] = redis_url
         env = clean_env(**settings)
         run_cli(["migrate"], env, cwd=root)
-        run_cli(["create-user", USERNAME, EMAIL], env, cwd=root, stdin=PASSWORD + "\n")
+        seed(settings, root)
         server = Server.spawn(env, cwd=root, port=port, log_path=root / "server.log")
         try:
             server.wait_ready("/api/v1/instance")
@@ -289,9 +311,9 @@ def run_backend(backend: str, args: argparse.Namespace, generator: str) -> tuple
             except (httpx.HTTPError, RuntimeError) as exc:
                 server.fail(f"could not get a token: {exc}")
             if args.warmup > 0:
-                load(generator, port, token, args.connections, args.warmup, root)
+                load(generator, port, token, args.connections, args.warmup, root, path)
             cpu_before = server.cpu_seconds()
-            result = load(generator, port, token, args.connections, args.duration, root)
+            result = load(generator, port, token, args.connections, args.duration, root, path)
             cpu_after = server.cpu_seconds()
             if server.process.poll() is not None:
                 server.fail("the server died during the load")
