@@ -83,7 +83,7 @@ async def _store(rt: Runtime, prefix: str, image: ProcessedImage) -> tuple[str, 
     try:
         await asyncio.gather(*(rt.storage.put(keys[n], r.data, r.content_type) for n, r in files.items()))
     except BaseException:
-        await _forget(rt, list(keys.values()))
+        await forget_files(rt, list(keys.values()))
         raise
     renditions = {
         name: {"key": keys[name], "width": r.width, "height": r.height, "content_type": r.content_type}
@@ -92,8 +92,10 @@ async def _store(rt: Runtime, prefix: str, image: ProcessedImage) -> tuple[str, 
     return keys["original"], renditions
 
 
-async def _forget(rt: Runtime, keys: list[str]) -> None:
-    """Removes files no row names; a failure here only leaves an orphan file, never a broken row."""
+async def forget_files(rt: Runtime, names: Iterable[str | None]) -> None:
+    """Removes files no row names (None entries are skipped); a failure here only leaves an orphan
+    file, never a broken row."""
+    keys = [key for key in names if key]
     if not keys:
         return
     try:
@@ -153,7 +155,7 @@ async def upload(
                 await session.flush()
                 jobs.add_job(session, PROCESS_JOB, {"media_id": media.id})
         except BaseException:
-            await _forget(rt, [media.pending_key])
+            await forget_files(rt, [media.pending_key])
             raise
         rt.jobs.kick()
         return media
@@ -164,7 +166,7 @@ async def upload(
         async with rt.write() as session:
             session.add(media)
     except BaseException:
-        await _forget(rt, media.stored_keys())
+        await forget_files(rt, media.stored_keys())
         raise
     return media
 
@@ -202,8 +204,8 @@ async def process_pending(rt: Runtime, media_id: int) -> None:
                 current.error = error
             current.pending_key = None
     if stale and original_key is not None:
-        await _forget(rt, [original_key, *(r["key"] for r in renditions.values())])
-    await _forget(rt, [media.pending_key])
+        await forget_files(rt, [original_key, *(r["key"] for r in renditions.values())])
+    await forget_files(rt, [media.pending_key])
 
 
 async def get_own(rt: Runtime, account_id: int, media_id: int) -> MediaAttachment:
@@ -340,7 +342,7 @@ async def remove_unattached(rt: Runtime) -> int:
                     MediaAttachment.id.in_([m.id for m in old]), MediaAttachment.status_id.is_(None)
                 )
             )
-    await _forget(rt, [key for media in old for key in media.stored_keys()])
+    await forget_files(rt, [key for media in old for key in media.stored_keys()])
     return len(old)
 
 
@@ -357,10 +359,6 @@ async def store_profile_image(rt: Runtime, kind: str, data: bytes) -> str:
     key = f"{storage.new_prefix()}/{kind}.{image.extension}"
     await rt.storage.put(key, image.data, image.content_type)
     return key
-
-
-async def forget_files(rt: Runtime, keys: list[str | None]) -> None:
-    await _forget(rt, [k for k in keys if k])
 
 
 def install(rt: Runtime) -> None:
