@@ -62,6 +62,9 @@ class Probe:
     format: str
     width: int
     height: int
+    animated: bool = False
+    # What the header says beyond the size (EXIF, XMP, ICC...), as Pillow reads it.
+    info: dict[Any, Any] = field(default_factory=dict)
 
     @property
     def pixels(self) -> int:
@@ -93,13 +96,15 @@ def probe(data: bytes, *, max_pixels: int) -> Probe:
     with _open(data) as im:
         width, height = im.size
         fmt = im.format or ""
+        animated = bool(getattr(im, "is_animated", False))
+        info = dict(im.info)
     if fmt not in FORMATS:
         raise ImageRefused(UNSUPPORTED)
     if width < 1 or height < 1:
         raise ImageRefused("The image has no pixels")
     if width * height > max_pixels:
         raise ImageRefused(f"The image is {width}x{height} pixels; at most {max_pixels} pixels are accepted")
-    return Probe(fmt, width, height)
+    return Probe(fmt, width, height, animated, info)
 
 
 def _to_srgb(im: Image.Image, icc: bytes | None) -> Image.Image:
@@ -183,12 +188,10 @@ def _reencode_original(data: bytes, fmt: str) -> bytes:
     return out.getvalue()
 
 
-def process(data: bytes, *, max_pixels: int) -> ProcessedImage:
-    found = probe(data, max_pixels=max_pixels)
+def process(data: bytes, *, max_pixels: int, found: Probe | None = None) -> ProcessedImage:
+    """The whole pipeline; ``found`` is this data's probe when the caller already made it."""
+    found = found or probe(data, max_pixels=max_pixels)
     content_type, extension = FORMATS[found.format]
-    with _open(data) as header:
-        info = dict(header.info)
-        animated = bool(getattr(header, "is_animated", False))
     base, width, height, icc, orientation = _decode_upright(data, SIZES["large"])
     image = _normalise(base)
     renditions: dict[str, Rendition] = {}
@@ -203,7 +206,7 @@ def process(data: bytes, *, max_pixels: int) -> ProcessedImage:
             converted = True
         renditions[name] = _encode(image)
     blurhash = blurhash_rs.blurhash_encode(image.convert("RGB"), 4, 3)
-    clean = _clean_original(data, found.format, orientation, info)
+    clean = _clean_original(data, found.format, orientation, found.info)
     reencoded = clean is None
     if clean is None:
         clean = _reencode_original(data, found.format)
@@ -212,7 +215,7 @@ def process(data: bytes, *, max_pixels: int) -> ProcessedImage:
         renditions=renditions,
         blurhash=blurhash,
         reencoded=reencoded,
-        animated=animated,
+        animated=found.animated,
     )
 
 

@@ -69,9 +69,11 @@ async def _probe(rt: Runtime, data: bytes) -> processing.Probe:
         raise Invalid(f"Validation failed: {exc}") from None
 
 
-async def _process(rt: Runtime, data: bytes) -> ProcessedImage:
+async def _process(rt: Runtime, data: bytes, found: processing.Probe) -> ProcessedImage:
     try:
-        return await asyncio.to_thread(processing.process, data, max_pixels=rt.settings.media_max_pixels)
+        return await asyncio.to_thread(
+            processing.process, data, max_pixels=rt.settings.media_max_pixels, found=found
+        )
     except ImageRefused as exc:
         raise Invalid(f"Validation failed: {exc}") from None
 
@@ -159,7 +161,7 @@ async def upload(
             raise
         rt.jobs.kick()
         return media
-    image = await _process(rt, data)
+    image = await _process(rt, data, found)
     original_key, renditions = await _store(rt, prefix, image)
     _apply(media, image, original_key, renditions)
     try:
