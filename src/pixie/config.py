@@ -58,6 +58,40 @@ class Settings(BaseSettings):
         description="Comma-separated addresses or networks whose X-Forwarded-For is believed.",
     )
     generator: str = Field("sketch", description="Image generator: sketch, openai or diffusers.")
+    openai_base_url: str = Field(
+        "", description="OpenAI-compatible API base URL (images and moderation); OpenAI's when unset."
+    )
+    openai_api_key: SecretStr | None = Field(None, description="API key for the openai provider.")
+    openai_image_model: str = Field(
+        "gpt-image-1", description="Image model of the openai provider (gpt-image-1, dall-e-3, ...)."
+    )
+    openai_timeout_seconds: float = Field(
+        120.0, gt=0, description="Seconds one OpenAI-compatible request may take."
+    )
+    diffusers_model: str = Field(
+        "stabilityai/sdxl-turbo",
+        description="Hugging Face model id or local path of the diffusers provider's pipeline.",
+    )
+    diffusers_device: str = Field(
+        "", description="Torch device for diffusers (cuda, cpu, mps); the GPU when there is one if unset."
+    )
+    diffusers_steps: int = Field(4, ge=1, description="Inference steps of the diffusers provider.")
+    c2pa_certificate_file: Path | None = Field(
+        None,
+        description=(
+            "PEM chain (leaf first) signing C2PA manifests; a development chain in the data dir when unset."
+        ),
+    )
+    c2pa_private_key_file: Path | None = Field(
+        None, description="PEM private key of the C2PA signing certificate."
+    )
+    prompt_blocklist: Annotated[list[str], NoDecode] = Field(
+        default_factory=list,
+        description="Words, or /regular expressions/, refused in prompts, separated by '|'.",
+    )
+    prompt_moderation: str = Field(
+        "", description="Moderation hook run on prompts: empty for none, or openai."
+    )
 
     instance_title: str = Field("Pixie", description="The instance's name.")
     instance_description: str = Field(
@@ -201,7 +235,7 @@ class Settings(BaseSettings):
                 raise ValueError(f"PIXIE_TRUSTED_PROXIES: {entry!r} is not an address or network") from None
         return value
 
-    @field_validator("instance_rules", mode="before")
+    @field_validator("instance_rules", "prompt_blocklist", mode="before")
     @classmethod
     def _split_bars(cls, value: Any) -> Any:
         if isinstance(value, str):

@@ -1,0 +1,1 @@
+"""Image generation: the provider interface, the providers, styles, and prompt safety."""
