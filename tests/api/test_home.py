@@ -167,3 +167,51 @@ async def test_reblogs_of_a_muted_account_stay_out_of_timelines(px: Instance) ->
     # Bob's own page still shows what bob did: a mute hides from gathered timelines, not profiles.
     r = await px.client.get(f"/api/v1/accounts/{bob_id}/statuses", headers=bearer(alice))
     assert [s["id"] for s in r.json()] == [reblog["id"]]
+
+
+async def test_pages_built_from_kept_renderings_stay_current_and_keep_each_readers_marks_apart(
+    px: Instance,
+) -> None:
+    """Timeline pages reuse each post's rendering across requests and readers; what changes (counts,
+    the author's profile, an edit, the reader's own marks, poll votes) shows at once, and a page's
+    entity is exactly what GET /api/v1/statuses/:id gives the same reader."""
+    bob_id, bob = await px.user("bob")
+    _, alice = await px.user("alice")
+    _, carol = await px.user("carol")
+    for reader in (alice, carol):
+        await px.client.post(f"/api/v1/accounts/{bob_id}/follow", headers=bearer(reader))
+    first = await post(px, bob, status="hello @alice #cats")
+    polled = await post(
+        px, bob, status="which?", **{"poll[options][]": ["red", "blue"], "poll[expires_in]": "3600"}
+    )
+    await eventually(lambda: _equal(px, alice, [polled["id"], first["id"]]))
+    await home(px, alice)  # renders and keeps both posts
+
+    await px.client.post(f"/api/v1/statuses/{first['id']}/favourite", headers=bearer(carol))
+    await px.client.post(f"/api/v1/statuses/{first['id']}/bookmark", headers=bearer(alice))
+    r = await px.client.post(
+        f"/api/v1/polls/{polled['poll']['id']}/votes", data={"choices[]": ["1"]}, headers=bearer(carol)
+    )
+    assert r.status_code == 200, r.text
+    r = await px.client.patch(
+        "/api/v1/accounts/update_credentials", data={"display_name": "Bob Renamed"}, headers=bearer(bob)
+    )
+    assert r.status_code == 200, r.text
+    r = await px.client.put(
+        f"/api/v1/statuses/{first['id']}", data={"status": "edited #cats"}, headers=bearer(bob)
+    )
+    assert r.status_code == 200, r.text
+
+    for reader, favourited, bookmarked, voted in ((alice, False, True, False), (carol, True, False, True)):
+        page = await home(px, reader)
+        by_id = {s["id"]: s for s in page}
+        entry = by_id[first["id"]]
+        assert entry["favourites_count"] == 1
+        assert (entry["favourited"], entry["bookmarked"]) == (favourited, bookmarked)
+        assert entry["account"]["display_name"] == "Bob Renamed"
+        assert "edited" in entry["content"] and entry["edited_at"] is not None
+        assert by_id[polled["id"]]["poll"]["voted"] is voted
+        assert by_id[polled["id"]]["poll"]["votes_count"] == 1
+        for status_id, entity in by_id.items():
+            single = await px.client.get(f"/api/v1/statuses/{status_id}", headers=bearer(reader))
+            assert entity == single.json()

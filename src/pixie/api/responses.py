@@ -3,7 +3,7 @@ from __future__ import annotations
 from typing import Any
 
 import orjson
-from starlette.responses import JSONResponse
+from starlette.responses import JSONResponse, Response
 
 
 class JSON(JSONResponse):
@@ -11,6 +11,12 @@ class JSON(JSONResponse):
 
     def render(self, content: Any) -> bytes:
         return orjson.dumps(content)
+
+
+class RawJSON(Response):
+    """A body already encoded as JSON (timeline pages assembled from cached renderings)."""
+
+    media_type = "application/json"
 
 
 def error(

@@ -19,6 +19,7 @@ from sqlalchemy import delete, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from pixie.config import Settings
+from pixie.db.idlist import one_of
 from pixie.db.types import utcnow
 from pixie.errors import Conflict, Invalid, NotFound, TooLarge
 from pixie.infra import jobs, storage
@@ -314,7 +315,7 @@ async def of_statuses(session: AsyncSession, status_ids: Iterable[int]) -> dict[
         return found
     for media in await session.scalars(
         select(MediaAttachment)
-        .where(MediaAttachment.status_id.in_(ids))
+        .where(one_of(MediaAttachment.status_id, ids))
         .order_by(MediaAttachment.status_id, MediaAttachment.position)
     ):
         assert media.status_id is not None

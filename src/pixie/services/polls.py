@@ -16,6 +16,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from pixie.config import Settings
+from pixie.db.idlist import one_of
 from pixie.db.types import utcnow
 from pixie.errors import Invalid, NotFound
 from pixie.infra.outbox import record
@@ -94,7 +95,7 @@ async def load(
     """The polls of these statuses as the viewer sees them, by status id, in four queries at most."""
     if not status_ids:
         return {}
-    polls = list(await session.scalars(select(Poll).where(Poll.status_id.in_(status_ids))))
+    polls = list(await session.scalars(select(Poll).where(one_of(Poll.status_id, status_ids))))
     if not polls:
         return {}
     return await _views(session, polls, viewer_id, now or utcnow())
@@ -107,7 +108,7 @@ async def _views(
     tallies: dict[int, dict[int, int]] = {}
     for poll_id, choice, count in await session.execute(
         select(PollVote.poll_id, PollVote.choice, func.count())
-        .where(PollVote.poll_id.in_(ids))
+        .where(one_of(PollVote.poll_id, ids))
         .group_by(PollVote.poll_id, PollVote.choice)
     ):
         tallies.setdefault(poll_id, {})[choice] = count
@@ -115,7 +116,7 @@ async def _views(
         (
             await session.execute(
                 select(PollVote.poll_id, func.count(distinct(PollVote.account_id)))
-                .where(PollVote.poll_id.in_(ids))
+                .where(one_of(PollVote.poll_id, ids))
                 .group_by(PollVote.poll_id)
             )
         ).all()
@@ -124,7 +125,7 @@ async def _views(
     if viewer_id is not None:
         for poll_id, choice in await session.execute(
             select(PollVote.poll_id, PollVote.choice)
-            .where(PollVote.poll_id.in_(ids), PollVote.account_id == viewer_id)
+            .where(one_of(PollVote.poll_id, ids), PollVote.account_id == viewer_id)
             .order_by(PollVote.choice)
         ):
             own.setdefault(poll_id, []).append(choice)

@@ -2,17 +2,18 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Select, exists, false, func, or_, select, update
+from sqlalchemy import CompoundSelect, Select, exists, false, func, literal, or_, select, union_all, update
 from sqlalchemy import delete as delete_rows
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from pixie.config import Settings
+from pixie.db.idlist import one_of
 from pixie.db.ids import new_id
 from pixie.db.types import utcnow
 from pixie.errors import Forbidden, Invalid, NotFound
@@ -65,10 +66,54 @@ class StatusView:
     poll: PollView | None = None
     reblog: StatusView | None = None  # the original, when this status is a reblog
     media: list[MediaAttachment] = field(default_factory=list)
+    # A rendering of this status the caller made earlier and still holds valid (see ``Reuse``);
+    # mentions, tags and media are then not loaded.
+    rendered: object | None = None
+
+
+# Given a status and its author, a rendering the caller kept from an earlier request that is still
+# up to date, or None. Timelines pass one so that unchanged posts skip most of their loading.
+Reuse = Callable[[Status, Account], object | None]
+
+
+_VIEWER_STATES = ("favourited", "bookmarked", "reblogged", "pinned", "muted")
+
+
+async def _viewer_state(
+    session: AsyncSession, viewer_id: int | None, ids: list[int], conversations: set[int]
+) -> dict[str, set[int]]:
+    """The viewer's own marks on a page (which posts they favourited, bookmarked, reblogged and
+    pinned, which conversations they muted) in one round trip."""
+    state: dict[str, set[int]] = {name: set() for name in _VIEWER_STATES}
+    if viewer_id is None:
+        return state
+    marks: CompoundSelect[Any] = union_all(
+        select(literal("favourited"), Favourite.status_id).where(
+            Favourite.account_id == viewer_id, one_of(Favourite.status_id, ids)
+        ),
+        select(literal("bookmarked"), Bookmark.status_id).where(
+            Bookmark.account_id == viewer_id, one_of(Bookmark.status_id, ids)
+        ),
+        select(literal("reblogged"), Status.reblog_of_id).where(
+            Status.account_id == viewer_id, one_of(Status.reblog_of_id, ids)
+        ),
+        select(literal("pinned"), StatusPin.status_id).where(
+            StatusPin.account_id == viewer_id, one_of(StatusPin.status_id, ids)
+        ),
+        select(literal("muted"), ConversationMute.conversation_id).where(
+            ConversationMute.account_id == viewer_id,
+            one_of(ConversationMute.conversation_id, conversations),
+        ),
+    )
+    for row in await session.execute(marks):
+        name, marked = row[0], row[1]
+        if marked is not None:
+            state[name].add(marked)
+    return state
 
 
 async def _views(
-    session: AsyncSession, statuses: list[Status], viewer_id: int | None = None
+    session: AsyncSession, statuses: list[Status], viewer_id: int | None = None, reuse: Reuse | None = None
 ) -> list[StatusView]:
     """Everything a page of statuses renders with, reblogged originals included, in a constant
     number of queries."""
@@ -77,75 +122,44 @@ async def _views(
     by_id = {s.id: s for s in statuses}
     wanted = {s.reblog_of_id for s in statuses if s.reblog_of_id is not None} - by_id.keys()
     if wanted:
-        by_id.update({s.id: s for s in await session.scalars(select(Status).where(Status.id.in_(wanted)))})
+        by_id.update(
+            {s.id: s for s in await session.scalars(select(Status).where(one_of(Status.id, wanted)))}
+        )
     everything = list(by_id.values())
     ids = list(by_id)
     conversations = {s.conversation_id or s.id for s in everything}
-    favourited: set[int] = set()
-    bookmarked: set[int] = set()
-    reblogged: set[int] = set()
-    pinned: set[int] = set()
-    muted: set[int] = set()
-    if viewer_id is not None:
-        favourited = set(
-            await session.scalars(
-                select(Favourite.status_id).where(
-                    Favourite.account_id == viewer_id, Favourite.status_id.in_(ids)
-                )
-            )
-        )
-        bookmarked = set(
-            await session.scalars(
-                select(Bookmark.status_id).where(
-                    Bookmark.account_id == viewer_id, Bookmark.status_id.in_(ids)
-                )
-            )
-        )
-        reblogged = {
-            i
-            for i in await session.scalars(
-                select(Status.reblog_of_id).where(
-                    Status.account_id == viewer_id, Status.reblog_of_id.in_(ids)
-                )
-            )
-            if i is not None
-        }
-        pinned = set(
-            await session.scalars(
-                select(StatusPin.status_id).where(
-                    StatusPin.account_id == viewer_id, StatusPin.status_id.in_(ids)
-                )
-            )
-        )
-        muted = set(
-            await session.scalars(
-                select(ConversationMute.conversation_id).where(
-                    ConversationMute.account_id == viewer_id,
-                    ConversationMute.conversation_id.in_(conversations),
-                )
-            )
-        )
+    state = await _viewer_state(session, viewer_id, ids, conversations)
+    favourited, bookmarked, reblogged = state["favourited"], state["bookmarked"], state["reblogged"]
+    pinned, muted = state["pinned"], state["muted"]
     authors = {
         a.id: a
         for a in await session.scalars(
-            select(Account).where(Account.id.in_({s.account_id for s in everything}))
+            select(Account).where(one_of(Account.id, {s.account_id for s in everything}))
         )
     }
+    kept: dict[int, object] = {}
+    if reuse is not None:
+        for s in everything:
+            if s.reblog_of_id is None and (rendering := reuse(s, authors[s.account_id])) is not None:
+                kept[s.id] = rendering
+    to_load = [i for i in ids if i not in kept]
     mentioned: dict[int, list[Account]] = {}
-    for status_id, account in await session.execute(
-        select(Mention.status_id, Account)
-        .join(Account, Account.id == Mention.account_id)
-        .where(Mention.status_id.in_(ids), Mention.silent == false())
-    ):
-        mentioned.setdefault(status_id, []).append(account)
-    attachments = await media.of_statuses(session, ids)
     tagged: dict[int, list[Tag]] = {}
-    for status_id, tag in await session.execute(
-        select(StatusTag.status_id, Tag)
-        .join(Tag, Tag.id == StatusTag.tag_id)
-        .where(StatusTag.status_id.in_(ids))
-    ):
-        tagged.setdefault(status_id, []).append(tag)
+    attachments: dict[int, list[MediaAttachment]] = {}
+    if to_load:
+        for status_id, account in await session.execute(
+            select(Mention.status_id, Account)
+            .join(Account, Account.id == Mention.account_id)
+            .where(one_of(Mention.status_id, to_load), Mention.silent == false())
+        ):
+            mentioned.setdefault(status_id, []).append(account)
+        attachments = await media.of_statuses(session, to_load)
+        for status_id, tag in await session.execute(
+            select(StatusTag.status_id, Tag)
+            .join(Tag, Tag.id == StatusTag.tag_id)
+            .where(one_of(StatusTag.status_id, to_load))
+        ):
+            tagged.setdefault(status_id, []).append(tag)
     with_polls = await polls.load(session, ids, viewer_id)
 
     def view(s: Status) -> StatusView:
@@ -161,6 +175,7 @@ async def _views(
             pinned=s.id in pinned,
             poll=with_polls.get(s.id),
             media=attachments.get(s.id, []),
+            rendered=kept.get(s.id),
         )
 
     views = {s.id: view(s) for s in everything if s.reblog_of_id is None}
@@ -190,15 +205,17 @@ async def views_by_id(session: AsyncSession, ids: list[int], viewer_id: int | No
     """The statuses among ``ids`` that the viewer may see, by id, in a constant number of queries."""
     if not ids:
         return {}
-    found = list(await session.scalars(select(Status).where(Status.id.in_(set(ids)), visible_to(viewer_id))))
+    found = list(
+        await session.scalars(select(Status).where(one_of(Status.id, set(ids)), visible_to(viewer_id)))
+    )
     return {v.status.id: v for v in await _views(session, found, viewer_id)}
 
 
 async def views_of(
-    session: AsyncSession, statuses: list[Status], viewer_id: int | None = None
+    session: AsyncSession, statuses: list[Status], viewer_id: int | None = None, reuse: Reuse | None = None
 ) -> list[StatusView]:
     """What a list of statuses renders with, for services that select statuses themselves."""
-    return await _views(session, statuses, viewer_id)
+    return await _views(session, statuses, viewer_id, reuse)
 
 
 async def _tags(session: AsyncSession, names: list[str]) -> list[Tag]:

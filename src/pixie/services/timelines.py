@@ -18,6 +18,7 @@ from typing import Any
 from sqlalchemy import BigInteger, Select, and_, bindparam, exists, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from pixie.db.idlist import one_of_param
 from pixie.infra.outbox import Delivery
 from pixie.infra.runtime import Runtime
 from pixie.models.follows import Follow
@@ -26,14 +27,14 @@ from pixie.models.statuses import Status, StatusTag
 from pixie.models.tag_follows import FollowedTag
 from pixie.services import events
 from pixie.services.paging import Paging
-from pixie.services.statuses import StatusView, views_of
+from pixie.services.statuses import Reuse, StatusView, views_of
 from pixie.services.visibility import not_muted, visible_to
 
 log = logging.getLogger("pixie.timelines")
 
 MAX_PAGE = 40
-# How many feed entries are looked at per round while filling one page.
-_ROUND = 80
+# Feed entries read beyond a page's size per round, for those the home rule now drops.
+_SPARE = 20
 
 
 def home_rule(viewer_id: int) -> Any:
@@ -95,10 +96,12 @@ async def _query_page(session: AsyncSession, viewer_id: int, paging: Paging) -> 
     return paging.newest_first(list(await session.scalars(query, {"viewer": viewer_id})))
 
 
-async def home_from_database(rt: Runtime, viewer_id: int, paging: Paging) -> list[StatusView]:
+async def home_from_database(
+    rt: Runtime, viewer_id: int, paging: Paging, reuse: Reuse | None = None
+) -> list[StatusView]:
     """The home timeline as one query (the embedded way, and the reference for the feed)."""
     async with rt.db.read() as session:
-        return await views_of(session, await _query_page(session, viewer_id, paging), viewer_id)
+        return await views_of(session, await _query_page(session, viewer_id, paging), viewer_id, reuse)
 
 
 async def _rebuild(rt: Runtime, session: AsyncSession, viewer_id: int) -> None:
@@ -112,30 +115,37 @@ async def _rebuild(rt: Runtime, session: AsyncSession, viewer_id: int) -> None:
         await rt.feeds.add(viewer_id, later)
 
 
-async def _belonging(session: AsyncSession, viewer_id: int, ids: list[int]) -> set[int]:
+@cache
+def _home_statuses_among() -> Select[Status]:
+    return _home_statuses().where(one_of_param(Status.id, "ids"))
+
+
+async def _belonging(session: AsyncSession, viewer_id: int, ids: list[int]) -> dict[int, Status]:
+    """Those of ``ids`` that the home rule keeps, loaded."""
     if not ids:
-        return set()
-    query = _home_ids().where(Status.id.in_(ids))
-    return set(await session.scalars(query, {"viewer": viewer_id}))
+        return {}
+    found = await session.scalars(_home_statuses_among(), {"viewer": viewer_id, "ids": ids})
+    return {s.id: s for s in found}
 
 
-async def _page_ids_from_feed(
+async def _page_from_feed(
     rt: Runtime, session: AsyncSession, viewer_id: int, paging: Paging, limit: int
-) -> list[int] | None:
-    """The page's status ids, newest first, read through the feed; None when the feed cannot
+) -> list[Status] | None:
+    """The page's statuses, newest first, read through the feed; None when the feed cannot
     answer and the database must."""
     ascending = paging.min_id is not None
     low = paging.min_id if ascending else paging.since_id
     high = paging.max_id
-    chosen: list[int] = []  # in reading order
+    chosen: list[Status] = []  # in reading order
     rebuilt = False
+    round_size = limit + _SPARE
     while True:
         window = await rt.feeds.window(
             viewer_id,
             max_id=high,
             since_id=None if ascending else low,
             min_id=low if ascending else None,
-            count=_ROUND,
+            count=round_size,
         )
         if window is None:
             if rebuilt:
@@ -148,16 +158,16 @@ async def _page_ids_from_feed(
             return None
         candidates = window.ids[::-1] if ascending else window.ids
         keep = await _belonging(session, viewer_id, candidates)
-        chosen += [i for i in candidates if i in keep][: limit - len(chosen)]
+        chosen += [keep[i] for i in candidates if i in keep][: limit - len(chosen)]
         if len(chosen) == limit:
             break
-        if len(window.ids) < _ROUND:
+        if len(window.ids) < round_size:
             if window.full and not ascending:
                 # Past the oldest post a full feed holds: the rest of the page is in the database.
                 rest = Paging(
                     max_id=candidates[-1] if candidates else high, since_id=low, limit=limit - len(chosen)
                 )
-                chosen += [s.id for s in await _query_page(session, viewer_id, rest)]
+                chosen += await _query_page(session, viewer_id, rest)
             break
         if ascending:
             low = candidates[-1]
@@ -166,17 +176,16 @@ async def _page_ids_from_feed(
     return chosen[::-1] if ascending else chosen
 
 
-async def home(rt: Runtime, viewer_id: int, paging: Paging) -> list[StatusView]:
+async def home(rt: Runtime, viewer_id: int, paging: Paging, reuse: Reuse | None = None) -> list[StatusView]:
     """The home timeline, newest first, paged as Mastodon pages."""
     if not rt.feeds.kept:
-        return await home_from_database(rt, viewer_id, paging)
+        return await home_from_database(rt, viewer_id, paging, reuse)
     limit = min(max(paging.limit, 1), MAX_PAGE)
     async with rt.db.read() as session:
-        ids = await _page_ids_from_feed(rt, session, viewer_id, paging, limit)
-        if ids is None:
-            return await views_of(session, await _query_page(session, viewer_id, paging), viewer_id)
-        by_id = {s.id: s for s in await session.scalars(select(Status).where(Status.id.in_(ids)))}
-        return await views_of(session, [by_id[i] for i in ids if i in by_id], viewer_id)
+        page = await _page_from_feed(rt, session, viewer_id, paging, limit)
+        if page is None:
+            page = await _query_page(session, viewer_id, paging)
+        return await views_of(session, page, viewer_id, reuse)
 
 
 # --- fan-out on write (Redis) ---------------------------------------------------------------------

@@ -7,7 +7,7 @@ from pixie.api.common import errors, parse_id
 from pixie.api.deps import Auth, Caller, runtime
 from pixie.api.pagination import PageQuery, link_header
 from pixie.api.params import params, query_schema
-from pixie.api.responses import JSON
+from pixie.api.responses import RawJSON
 from pixie.api.schemas import Status
 from pixie.convert import statuses as convert
 from pixie.errors import BadRequest
@@ -44,9 +44,11 @@ class TagTimelineQuery(PublicTimelineQuery):
         return [name.removeprefix("#") for name in ([raw] if isinstance(raw, str) else raw) if name]
 
 
-def _page(request: Request, rt: Runtime, views: list[StatusView]) -> JSON:
-    body = [convert.status(rt.settings, v) for v in views]
-    return JSON(body, headers=link_header(rt.settings, request, [v.status.id for v in views]))
+def _page(request: Request, rt: Runtime, views: list[StatusView]) -> RawJSON:
+    return RawJSON(
+        convert.status_page(rt.settings, views),
+        headers=link_header(rt.settings, request, [v.status.id for v in views]),
+    )
 
 
 class HomeTimelineQuery(PageQuery):
@@ -65,8 +67,9 @@ async def home_timeline(
     caller: Caller = Depends(Auth("read:statuses")),
     query: HomeTimelineQuery = Depends(params(HomeTimelineQuery)),
     rt: Runtime = Depends(runtime),
-) -> JSON:
-    return _page(request, rt, await timelines.home(rt, caller.account_id, query.paging(default_limit=20)))
+) -> RawJSON:
+    views = await timelines.home(rt, caller.account_id, query.paging(default_limit=20), convert.reusable)
+    return _page(request, rt, views)
 
 
 @router.get(
@@ -82,7 +85,7 @@ async def account_statuses(
     caller: Caller = Depends(Auth("read:statuses", optional=True)),
     query: AccountStatusesQuery = Depends(params(AccountStatusesQuery)),
     rt: Runtime = Depends(runtime),
-) -> JSON:
+) -> RawJSON:
     views = await statuses.account_statuses(
         rt,
         parse_id(account_id),
@@ -109,7 +112,7 @@ async def public_timeline(
     caller: Caller = Depends(Auth("read:statuses", optional=True)),
     query: PublicTimelineQuery = Depends(params(PublicTimelineQuery)),
     rt: Runtime = Depends(runtime),
-) -> JSON:
+) -> RawJSON:
     if query.remote:
         return _page(request, rt, [])  # no remote posts: Pixie does not federate
     views = await statuses.public_timeline(
@@ -131,7 +134,7 @@ async def tag_timeline(
     caller: Caller = Depends(Auth("read:statuses", optional=True)),
     query: TagTimelineQuery = Depends(params(TagTimelineQuery)),
     rt: Runtime = Depends(runtime),
-) -> JSON:
+) -> RawJSON:
     if "\x00" in hashtag:
         raise BadRequest("Parameters may not contain NUL characters")
     if query.remote:

@@ -1,0 +1,72 @@
+"""``column IN (ids)`` with the whole list as one bound parameter.
+
+SQLAlchemy's ``in_()`` expands a list into one parameter per value and re-renders the SQL on every
+execution; for the 20-100 ids of a timeline page that costs more than running the query. Here the
+list travels as one value: a ``BIGINT[]`` compared with ``= ANY`` on PostgreSQL, a JSON array read
+with ``json_each`` on SQLite. The SQL text is then the same for every page and stays cached.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable
+from typing import Any
+
+from sqlalchemy import BigInteger, Boolean, ColumnElement, Dialect, String, bindparam
+from sqlalchemy.dialects import postgresql
+from sqlalchemy.ext.compiler import compiles
+from sqlalchemy.sql.compiler import SQLCompiler
+from sqlalchemy.sql.visitors import InternalTraversal
+from sqlalchemy.types import TypeDecorator, TypeEngine
+
+
+class _IdArray(TypeDecorator[list[int]]):
+    impl = String
+    cache_ok = True
+
+    def load_dialect_impl(self, dialect: Dialect) -> TypeEngine[Any]:
+        if dialect.name == "postgresql":
+            return dialect.type_descriptor(postgresql.ARRAY(BigInteger()))
+        return dialect.type_descriptor(String())
+
+    def process_bind_param(self, value: list[int] | None, dialect: Dialect) -> Any:
+        if value is None or dialect.name == "postgresql":
+            return value
+        return json.dumps(value)
+
+
+class _OneOf(ColumnElement[bool]):
+    inherit_cache = True
+    type = Boolean()
+    # A comparison already: SQLite must not get "= 1" appended, which would hide it from indexes.
+    _is_implicitly_boolean = True
+    _traverse_internals = [
+        ("column", InternalTraversal.dp_clauseelement),
+        ("values", InternalTraversal.dp_clauseelement),
+    ]
+
+    def __init__(self, column: ColumnElement[Any], values: ColumnElement[Any]) -> None:
+        self.column = column
+        self.values = values
+
+
+@compiles(_OneOf)
+def _json_each(element: _OneOf, compiler: SQLCompiler, **kw: Any) -> str:
+    column = compiler.process(element.column, **kw)
+    # Both parts are SQL the compiler rendered (a column and a bound parameter), never values.
+    return f"{column} IN (SELECT value FROM json_each({compiler.process(element.values, **kw)}))"  # noqa: S608
+
+
+@compiles(_OneOf, "postgresql")
+def _any(element: _OneOf, compiler: SQLCompiler, **kw: Any) -> str:
+    return f"{compiler.process(element.column, **kw)} = ANY({compiler.process(element.values, **kw)})"
+
+
+def one_of(column: Any, ids: Iterable[int]) -> ColumnElement[bool]:
+    """``column IN ids`` as a single parameter (ids are integers: status, account, poll ids)."""
+    return _OneOf(column, bindparam(None, [int(i) for i in ids], type_=_IdArray()))
+
+
+def one_of_param(column: Any, name: str) -> ColumnElement[bool]:
+    """``column IN :name`` for a statement built once; the ids are given at execution."""
+    return _OneOf(column, bindparam(name, type_=_IdArray()))
