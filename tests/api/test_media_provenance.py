@@ -62,6 +62,7 @@ async def test_an_upload_carrying_an_ai_manifest_is_labelled_and_its_chain_survi
     assert summary["digital_source_type"] == "trainedAlgorithmicMedia"
     assert summary["validation_state"] == "Trusted"  # signed again by this instance's own root
     assert summary["claim_generator"].startswith("Pixie ") and summary["ingredients"] == 1
+    assert summary["parent_validation_state"] == "Valid"  # the outside signer is not a trusted root
 
     stored = (await fetch(px, media["url"])).content
     assert pixels(stored) == pixels(original)
@@ -102,6 +103,20 @@ async def test_a_png_upload_with_a_manifest_is_signed_again_in_place(
     assert state == "Valid" and pixels(stored) == pixels(original)
     assert c2pa_images.active(store)["ingredients"][0]["relationship"] == "parentOf"
     assert b"Home Street" not in stored and b"SecretEditor" not in stored
+
+
+async def test_a_broken_manifest_does_not_fail_the_upload(px: Instance, outsider: OutsideSigner) -> None:
+    _, alice = await px.user("alice")
+    signed = outsider.sign(images.jpeg(), "image/jpeg")
+    # Invalid UTF-8 where the hash binding names its algorithm: the manifest cannot be decoded, and
+    # cannot be taken in as an ingredient either.
+    alg = signed.index(b"sha256", signed.index(b"c2pa.hash.data"))
+    broken = signed[:alg] + b"\xff\xfe\xfd\xfc\xfb\xfa" + signed[alg + 6 :]
+    media = await uploaded(px, alice, broken)
+    # The clean-up removed what could not be signed again; the stored file carries no manifest.
+    assert media["pixie"]["provenance"] == {"label": "none", "c2pa": None}
+    stored = (await fetch(px, media["url"])).content
+    assert pixels(stored) == pixels(broken) and b"c2pa" not in stored
 
 
 async def test_an_upload_with_only_an_iptc_ai_marker_is_labelled(px: Instance) -> None:

@@ -225,6 +225,7 @@ def test_a_generated_image_reads_back_valid_with_its_source_type_and_model(
     assert summary["title"] == "Generated on Pixie Test"
     assert summary["validation_state"] == "Valid"
     assert summary["actions"] == ["c2pa.created"] and summary["ingredients"] == 0
+    assert summary["parent_validation_state"] is None
     assert summary["issuer"] == "Pixie"
     assert provenance.detect_ai_marker(signed, mime) == AiMarker("c2pa", TRAINED)
 
@@ -297,6 +298,27 @@ def test_a_re_signed_upload_keeps_its_chain_and_loses_its_metadata(
     summary = provenance.read_summary(resigned, "image/jpeg")
     assert summary is not None
     assert summary["digital_source_type"] == "trainedAlgorithmicMedia" and summary["ingredients"] == 1
+    assert summary["validation_state"] == "Valid" and summary["parent_validation_state"] == "Valid"
+
+
+def test_a_broken_manifest_taken_over_from_an_upload_is_reported_as_broken(
+    signer: ProvenanceSigner, outsider: OutsideSigner
+) -> None:
+    # Pixels edited after signing: the upload's manifest no longer matches it. Signing it again must
+    # not make it look sound.
+    signed = bytearray(outsider.sign(c2pa_images.encoded("JPEG", 256), "image/jpeg"))
+    signed[signed.rindex(b"\xff\xd9") - 10] ^= 0x01
+    upload = bytes(signed)
+    assert (summary := provenance.read_summary(upload, "image/jpeg")) is not None
+    assert summary["validation_state"] == "Invalid"
+    processed = processing.process(upload, max_pixels=10**8).original.data
+    resigned = signer.resign_upload(
+        upload, processed, "image/jpeg", instance_title="Pixie Test", software_version="0.1.0"
+    )
+    summary = provenance.read_summary(resigned, "image/jpeg")
+    assert summary is not None
+    assert summary["validation_state"] == "Valid"  # Pixie's own signature over what it stored
+    assert summary["parent_validation_state"] == "Invalid"
 
 
 def test_composites_count_as_ai_made_and_camera_pictures_do_not(outsider: OutsideSigner) -> None:

@@ -153,9 +153,10 @@ def _upload_provenance(
             software_version=__version__,
             reencoded=image.reencoded,
         )
-    except provenance.ProvenanceError:
-        # The upload itself is fine: keep it, with whatever its processed file still carries.
-        log.exception("could not sign an upload's C2PA manifest again")
+    except provenance.ProvenanceError as exc:
+        # The upload itself is fine: keep it, with whatever its processed file still carries (a
+        # manifest a hostile upload broke on purpose is refused here, and is no server fault).
+        log.warning("could not sign an upload's C2PA manifest again: %s", exc)
         return image, Provenance(label, provenance.read_summary(image.original.data, mime))
     summary = provenance.read_summary(signed, mime, trust_anchors=signer.trust_anchors)
     return _with_original(image, signed), Provenance(label, summary)
