@@ -15,7 +15,6 @@ from pixie.db.engine import Database
 from pixie.db.migrate import alembic_config, upgrade
 from pixie.infra.search import parse_query, search_index_for
 from pixie.models.accounts import Account
-from pixie.models.media import MediaAttachment
 from pixie.models.statuses import Status
 from tests.conftest import PG_URL, Backend
 
@@ -69,13 +68,23 @@ async def test_the_migration_indexes_the_posts_already_there(tmp_path: Path, bac
             pictured = Status(account_id=author.id, text="look")
             session.add_all([kept, gone, pictured])
             await session.flush()
-            session.add(
-                MediaAttachment(
-                    account_id=author.id,
-                    status_id=pictured.id,
-                    description="a heron on one leg",
-                    key_prefix="0" * 32,
-                )
+            # Only the columns media attachments had at that revision: the model has gained more since.
+            await session.execute(
+                text(
+                    "INSERT INTO media_attachments (id, account_id, status_id, position, origin, type,"
+                    " state, description, focus_x, focus_y, key_prefix, animated, renditions, created_at)"
+                    " VALUES (:id, :account_id, :status_id, 0, 'upload', 'image', 'ready', :description,"
+                    " 0.0, 0.0, :key_prefix, :animated, '{}', :created_at)"
+                ),
+                {
+                    "id": pictured.id + 1,
+                    "account_id": author.id,
+                    "status_id": pictured.id,
+                    "description": "a heron on one leg",
+                    "key_prefix": "0" * 32,
+                    "animated": False,
+                    "created_at": author.created_at,
+                },
             )
         await upgrade(db)
         index = search_index_for(db)

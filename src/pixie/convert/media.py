@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from pixie.config import Settings
-from pixie.models.media import READY, MediaAttachment
+from pixie.models.media import NO_LABEL, READY, MediaAttachment
 
 
 def _size(width: int, height: int) -> dict[str, Any]:
@@ -50,5 +50,8 @@ def attachment(settings: Settings, m: MediaAttachment) -> dict[str, Any]:
             "content_type": m.content_type,
             "file_size": m.file_size,
             "animated": m.animated,
+            # Where the image came from, for every rendition of it: "ai_generated", "sketch" or
+            # "none", and the summary of the C2PA manifest its original file carries.
+            "provenance": {"label": m.provenance_label or NO_LABEL, "c2pa": m.provenance},
         },
     }

@@ -15,6 +15,8 @@ PROCESSING, READY, FAILED = "processing", "ready", "failed"
 # Where an attachment came from; only plain uploads are removed when no post uses them
 # (generation candidates keep their own retention).
 UPLOAD, CANDIDATE = "upload", "candidate"
+# Provenance labels (pixie.generation.providers.ProvenanceLabel); "sketch" comes only from generation.
+AI_GENERATED, NO_LABEL = "ai_generated", "none"
 
 
 class MediaAttachment(IdMixin, CreatedMixin, Base):
@@ -52,6 +54,12 @@ class MediaAttachment(IdMixin, CreatedMixin, Base):
     # {"large": {"key", "width", "height", "content_type"}, "preview": {...}, "thumbnail": {...}}
     renditions: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict, nullable=False)
     processed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # What the API calls the image's origin: "ai_generated", "sketch" or "none"; and the summary of
+    # the C2PA manifest its stored original carries (None without one).
+    provenance_label: Mapped[str] = mapped_column(
+        String(16), default=NO_LABEL, server_default=NO_LABEL, nullable=False
+    )
+    provenance: Mapped[dict[str, Any] | None] = mapped_column(JSON)
 
     def stored_keys(self) -> list[str]:
         """Every stored file of this attachment."""

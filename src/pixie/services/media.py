@@ -4,11 +4,16 @@ Files go to storage before the row that names them is committed, and are removed
 write fails, so the database never points at a missing file. Processing (decoding, resizing,
 encoding) is CPU work and runs in a worker thread; large images posted to /api/v2/media are
 processed by a background job instead, while the client polls.
+
+Provenance: an upload is read for a C2PA manifest and an AI marker before its metadata is cut out;
+one that carried a manifest is signed again after processing, naming the upload as its parent, so
+the chain survives. Generated images are signed after processing (see :func:`store_generated`).
 """
 
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import logging
 import math
 from collections.abc import Iterable
@@ -18,16 +23,27 @@ from typing import Any
 from sqlalchemy import delete, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from pixie import __version__
 from pixie.config import Settings
 from pixie.db.idlist import one_of
 from pixie.db.types import utcnow
 from pixie.errors import Conflict, Invalid, NotFound, TooLarge
+from pixie.generation.providers import ProvenanceLabel
 from pixie.infra import jobs, storage
 from pixie.infra.jobs import JobContext
 from pixie.infra.runtime import Runtime
-from pixie.media import processing
+from pixie.media import processing, provenance
 from pixie.media.processing import ImageRefused, ProcessedImage, Rendition
-from pixie.models.media import FAILED, PROCESSING, READY, UPLOAD, MediaAttachment
+from pixie.models.media import (
+    AI_GENERATED,
+    CANDIDATE,
+    FAILED,
+    NO_LABEL,
+    PROCESSING,
+    READY,
+    UPLOAD,
+    MediaAttachment,
+)
 
 log = logging.getLogger("pixie.media")
 
@@ -107,8 +123,78 @@ async def forget_files(rt: Runtime, names: Iterable[str | None]) -> None:
         log.exception("could not remove media files", extra={"keys": keys})
 
 
+@dataclasses.dataclass(frozen=True)
+class Provenance:
+    label: str  # "ai_generated", "sketch" or "none"
+    summary: dict[str, Any] | None  # of the manifest the stored original carries
+
+
+def _with_original(image: ProcessedImage, data: bytes) -> ProcessedImage:
+    return dataclasses.replace(image, original=dataclasses.replace(image.original, data=data))
+
+
+def _upload_provenance(
+    settings: Settings, data: bytes, image: ProcessedImage
+) -> tuple[ProcessedImage, Provenance]:
+    """Reads the raw upload (its metadata still in place) for a manifest and an AI marker, and signs
+    the processed original again when the upload carried a manifest. Synchronous: run in a thread."""
+    mime = image.original.content_type
+    found = provenance.inspect_image(data, mime)
+    label = AI_GENERATED if found.marker is not None else NO_LABEL
+    if found.summary is None or image.original.data == data:
+        # No manifest, or nothing was cut out (an AVIF without metadata): the file is as uploaded.
+        return image, Provenance(label, found.summary)
+    try:
+        signer = provenance.signer_for(settings)
+        signed = signer.resign_upload(
+            data,
+            image.original.data,
+            mime,
+            instance_title=settings.instance_title,
+            software_version=__version__,
+            reencoded=image.reencoded,
+        )
+    except provenance.ProvenanceError as exc:
+        # The upload itself is fine: keep it, with whatever its processed file still carries (a
+        # manifest a hostile upload broke on purpose is refused here, and is no server fault).
+        log.warning("could not sign an upload's C2PA manifest again: %s", exc)
+        return image, Provenance(label, provenance.read_summary(image.original.data, mime))
+    summary = provenance.read_summary(signed, mime, trust_anchors=signer.trust_anchors)
+    return _with_original(image, signed), Provenance(label, summary)
+
+
+def _generated_provenance(
+    settings: Settings,
+    image: ProcessedImage,
+    *,
+    label: str,
+    provider: str,
+    model: str,
+    digital_source_type: str,
+    training_use: provenance.TrainingUse | None,
+) -> tuple[ProcessedImage, Provenance]:
+    mime = image.original.content_type
+    signer = provenance.signer_for(settings)
+    signed = signer.sign_generated(
+        image.original.data,
+        mime,
+        provider=provider,
+        model=model,
+        digital_source_type=digital_source_type,
+        instance_title=settings.instance_title,
+        software_version=__version__,
+        training_use=training_use,
+    )
+    summary = provenance.read_summary(signed, mime, trust_anchors=signer.trust_anchors)
+    return _with_original(image, signed), Provenance(label, summary)
+
+
 def _apply(
-    media: MediaAttachment, image: ProcessedImage, original_key: str, renditions: dict[str, Any]
+    media: MediaAttachment,
+    image: ProcessedImage,
+    original_key: str,
+    renditions: dict[str, Any],
+    origin: Provenance,
 ) -> None:
     media.state = READY
     media.original_key = original_key
@@ -120,6 +206,8 @@ def _apply(
     media.blurhash = image.blurhash
     media.animated = image.animated
     media.processed_at = utcnow()
+    media.provenance_label = origin.label
+    media.provenance = origin.summary
 
 
 async def upload(
@@ -163,8 +251,15 @@ async def upload(
         rt.jobs.kick()
         return media
     image = await _process(rt, data, found)
-    original_key, renditions = await _store(rt, prefix, image)
-    _apply(media, image, original_key, renditions)
+    image, found_provenance = await asyncio.to_thread(_upload_provenance, rt.settings, data, image)
+    return await _save(rt, media, image, found_provenance)
+
+
+async def _save(
+    rt: Runtime, media: MediaAttachment, image: ProcessedImage, origin: Provenance
+) -> MediaAttachment:
+    original_key, renditions = await _store(rt, media.key_prefix, image)
+    _apply(media, image, original_key, renditions, origin)
     try:
         async with rt.write() as session:
             session.add(media)
@@ -172,6 +267,49 @@ async def upload(
         await forget_files(rt, media.stored_keys())
         raise
     return media
+
+
+async def store_generated(
+    rt: Runtime,
+    account_id: int,
+    data: bytes,
+    *,
+    label: ProvenanceLabel,
+    digital_source_type: str,
+    provider: str,
+    model: str,
+    description: str | None = None,
+    origin: str = CANDIDATE,
+    training_use: provenance.TrainingUse | None = None,
+) -> MediaAttachment:
+    """Stores an image a generator made (its bytes, and the provider's label, IPTC digital source
+    type and model): the upload pipeline runs first, then a C2PA manifest saying which model made it
+    is signed onto the stored original (the attachment's ``url``), so the metadata clean-up cannot
+    remove it. The prompt is not written into the manifest. Raises ``ProvenanceError`` (and stores
+    nothing) when the instance cannot sign."""
+    _check_size(rt, data)
+    _check_description(rt, description)
+    found = await _probe(rt, data)
+    image = await _process(rt, data, found)
+    image, provenance_of = await asyncio.to_thread(
+        _generated_provenance,
+        rt.settings,
+        image,
+        label=label,
+        provider=provider,
+        model=model,
+        digital_source_type=digital_source_type,
+        training_use=training_use,
+    )
+    media = MediaAttachment(
+        account_id=account_id,
+        origin=origin,
+        key_prefix=storage.new_prefix(),
+        description=description or "",
+        focus_x=0.0,
+        focus_y=0.0,
+    )
+    return await _save(rt, media, image, provenance_of)
 
 
 async def process_pending(rt: Runtime, media_id: int) -> None:
@@ -185,13 +323,20 @@ async def process_pending(rt: Runtime, media_id: int) -> None:
     original_key: str | None = None
     renditions: dict[str, Any] = {}
     image: ProcessedImage | None = None
+    found_provenance = Provenance(NO_LABEL, None)
     if data is None:
         error = "The uploaded file was lost before it could be processed; please upload it again"
     else:
         try:
-            image = await asyncio.to_thread(processing.process, data, max_pixels=rt.settings.media_max_pixels)
+            processed = await asyncio.to_thread(
+                processing.process, data, max_pixels=rt.settings.media_max_pixels
+            )
         except ImageRefused as exc:
             error = str(exc)
+        else:
+            image, found_provenance = await asyncio.to_thread(
+                _upload_provenance, rt.settings, data, processed
+            )
     if image is not None:
         original_key, renditions = await _store(rt, media.key_prefix, image)
     async with rt.write() as session:
@@ -201,7 +346,7 @@ async def process_pending(rt: Runtime, media_id: int) -> None:
         else:
             stale = False
             if image is not None and original_key is not None:
-                _apply(current, image, original_key, renditions)
+                _apply(current, image, original_key, renditions, found_provenance)
             else:
                 current.state = FAILED
                 current.error = error
