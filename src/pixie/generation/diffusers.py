@@ -515,7 +515,8 @@ def from_settings(settings: Settings) -> DiffusersGenerator:
     if missing:
         raise GeneratorError(
             "PIXIE_GENERATOR=diffusers needs the diffusers extra, which is not installed "
-            f"(missing: {', '.join(missing)}). Install pixie[diffusers]: pip install 'pixie[diffusers]'."
+            f"(missing: {', '.join(missing)}). Install it: pip install 'pixie[diffusers]' (in a checkout: "
+            "pip install -e '.[diffusers]')."
         )
     return DiffusersGenerator(
         settings.diffusers_model, device=settings.diffusers_device, steps=settings.diffusers_steps
