@@ -16,8 +16,9 @@ $(RUN_STAMP): requirements.lock pyproject.toml | $(VENV)/bin/python
 	$(BIN)/pip install -qq --disable-pip-version-check --no-deps -e .
 	@touch $@
 
-$(DEV_STAMP): requirements-dev.lock pyproject.toml | $(VENV)/bin/python
-	$(BIN)/pip install -qq --disable-pip-version-check -r requirements-dev.lock
+# The diffusers extra comes too, so that its tests run (about 1.1 GB: torch is most of it).
+$(DEV_STAMP): requirements-dev.lock requirements-diffusers.lock pyproject.toml | $(VENV)/bin/python
+	$(BIN)/pip install -qq --disable-pip-version-check -r requirements-dev.lock -r requirements-diffusers.lock
 	$(BIN)/pip install -qq --disable-pip-version-check --no-deps -e .
 	@touch $@ $(RUN_STAMP)
 
@@ -62,6 +63,10 @@ lock:
 	(echo "# The whole runtime dependency tree, pinned. Regenerate with: make lock"; /tmp/pixie-lock/bin/pip freeze --exclude-editable) > requirements.lock
 	/tmp/pixie-lock/bin/pip install --quiet -e ".[dev]"
 	(echo "# Runtime and development dependencies, pinned. Regenerate with: make lock"; /tmp/pixie-lock/bin/pip freeze --exclude-editable) > requirements-dev.lock
+	/tmp/pixie-lock/bin/pip install --quiet -e ".[dev,diffusers]"
+	(sed -n 1,3p requirements-diffusers.lock; /tmp/pixie-lock/bin/pip freeze --exclude-editable \
+		| grep -vxFf requirements-dev.lock | sed 's/^torch==\(.*\)+cpu$$/torch==\1/') > requirements-diffusers.lock.new
+	mv requirements-diffusers.lock.new requirements-diffusers.lock
 
 clean:
 	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache
