@@ -63,7 +63,7 @@ class Settings(BaseSettings):
     )
     openai_api_key: SecretStr | None = Field(None, description="API key for the openai provider.")
     openai_image_model: str = Field(
-        "gpt-image-1", description="Image model of the openai provider (gpt-image-1, dall-e-3, ...)."
+        "gpt-image-2", description="Image model of the openai provider (gpt-image-2, gpt-image-1.5, ...)."
     )
     openai_timeout_seconds: float = Field(
         120.0, gt=0, description="Seconds one OpenAI-compatible request may take."
@@ -318,7 +318,7 @@ class Settings(BaseSettings):
             elif name in ("database_url", "redis_url"):
                 shown = _mask_url_password(str(value))
             elif isinstance(value, list):
-                shown = ("|" if name == "instance_rules" else ",").join(value)
+                shown = ("|" if name in ("instance_rules", "prompt_blocklist") else ",").join(value)
             elif isinstance(value, bool):
                 shown = "true" if value else "false"
             elif isinstance(value, StrEnum):
