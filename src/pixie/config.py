@@ -92,6 +92,24 @@ class Settings(BaseSettings):
     prompt_moderation: str = Field(
         "", description="Moderation hook run on prompts: empty for none, or openai."
     )
+    generation_prompt_max_characters: int = Field(
+        1000, ge=1, description="Characters allowed in a generation prompt (and in its negative prompt)."
+    )
+    generation_max_concurrent: int = Field(
+        2, ge=1, description="Generations one account may have queued or running at once."
+    )
+    generation_daily_quota: int = Field(
+        200, ge=0, description="Generations one account may start in 24 hours (0: no limit)."
+    )
+    generation_timeout_seconds: float = Field(
+        300.0, gt=0, description="Seconds one attempt at a generation may run before it is retried or failed."
+    )
+    generation_attempts: int = Field(
+        3, ge=1, description="Attempts at a generation when its provider fails in a way that may pass."
+    )
+    generation_candidate_retention_days: int = Field(
+        90, ge=1, description="Days candidates nobody posted are kept (half of every preference pair)."
+    )
 
     instance_title: str = Field("Pixie", description="The instance's name.")
     instance_description: str = Field(

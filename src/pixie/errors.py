@@ -52,3 +52,13 @@ class RateLimited(PixieError):
     def __init__(self, message: str = "Too many requests", *, retry_after: int = 1) -> None:
         super().__init__(message)
         self.retry_after = retry_after
+
+
+class Unavailable(PixieError):
+    """503: a service Pixie depends on is down; the request may be tried again later."""
+
+    status_code = 503
+
+    def __init__(self, message: str, *, retry_after: int = 30) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after

@@ -10,7 +10,7 @@ from starlette.exceptions import HTTPException
 from starlette.responses import Response
 
 from pixie.api.responses import error
-from pixie.errors import PixieError, RateLimited
+from pixie.errors import PixieError, RateLimited, Unavailable
 from pixie.services.accounts import ValidationFailed
 
 log = logging.getLogger("pixie.api")
@@ -25,7 +25,9 @@ _HTTP_MESSAGES = {
 def install(app: FastAPI) -> None:
     @app.exception_handler(PixieError)
     async def _domain(request: Request, exc: PixieError) -> Response:
-        headers = {"Retry-After": str(exc.retry_after)} if isinstance(exc, RateLimited) else None
+        headers = (
+            {"Retry-After": str(exc.retry_after)} if isinstance(exc, RateLimited | Unavailable) else None
+        )
         if isinstance(exc, ValidationFailed):
             return error(exc.status_code, exc.message, details=exc.details)
         return error(exc.status_code, exc.message, description=exc.description, headers=headers)

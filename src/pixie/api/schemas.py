@@ -541,6 +541,13 @@ class PollRequest(Loose):
     hide_totals: bool | None = None
 
 
+class StatusPixieRequest(Loose):
+    """Pixie's own flags on a post made from a generation (``pixie[hide_prompt]``, ...)."""
+
+    hide_prompt: bool | None = None
+    allow_remix: bool | None = None
+
+
 class CreateStatusRequest(Loose):
     status: str | None = Field(None, max_length=100_000)
     spoiler_text: str | None = Field(None, max_length=10_000)
@@ -551,6 +558,7 @@ class CreateStatusRequest(Loose):
     media_ids: list[str] = Field(default_factory=list, max_length=20)
     poll: PollRequest | None = None
     scheduled_at: str | None = Field(None, max_length=64)
+    pixie: StatusPixieRequest | None = None
 
 
 class EditStatusRequest(Loose):

@@ -4,6 +4,7 @@ from pixie.models.accounts import Account, AiTrainingConsent, User
 from pixie.models.blocks import Block, Mute
 from pixie.models.email_tokens import EmailToken
 from pixie.models.follows import Follow, FollowRequest
+from pixie.models.generations import Generation, PromptRefusal
 from pixie.models.invites import Invite
 from pixie.models.lists import List, ListAccount
 from pixie.models.media import MediaAttachment
@@ -31,6 +32,7 @@ __all__ = [
     "Follow",
     "FollowRequest",
     "FollowedTag",
+    "Generation",
     "IdNode",
     "Invite",
     "Job",
@@ -45,6 +47,7 @@ __all__ = [
     "OutboxEvent",
     "Poll",
     "PollVote",
+    "PromptRefusal",
     "Report",
     "ScheduledStatus",
     "Status",

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, BigInteger, Boolean, ForeignKey, Index, Integer, String, Text, func
+from sqlalchemy import JSON, BigInteger, Boolean, ForeignKey, Index, Integer, String, Text, false, func, true
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from pixie.db.base import Base, CreatedMixin, IdMixin
@@ -57,6 +57,9 @@ class User(IdMixin, CreatedMixin, Base):
     default_visibility: Mapped[str] = mapped_column(String(16), default="public", nullable=False)
     default_sensitive: Mapped[bool] = mapped_column(Boolean, default=False, nullable=False)
     default_language: Mapped[str | None] = mapped_column(String(16))
+    # Defaults for posts made from generations: hide the prompt from others; let others remix.
+    hide_prompt: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false(), nullable=False)
+    allow_remix: Mapped[bool] = mapped_column(Boolean, default=True, server_default=true(), nullable=False)
     # The current answer to "use my public posts and activity to improve AI models";
     # the history of answers is in ai_training_consents.
     ai_training_consent: Mapped[bool] = mapped_column(Boolean, default=False, nullable=False)

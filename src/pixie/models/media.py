@@ -60,6 +60,9 @@ class MediaAttachment(IdMixin, CreatedMixin, Base):
         String(16), default=NO_LABEL, server_default=NO_LABEL, nullable=False
     )
     provenance: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    # A generation candidate: its generation and seed (no foreign key, as on statuses).
+    generation_id: Mapped[int | None] = mapped_column(BigInteger, index=True)
+    seed: Mapped[int | None] = mapped_column(BigInteger)
 
     def stored_keys(self) -> list[str]:
         """Every stored file of this attachment."""

@@ -51,6 +51,15 @@ class Status(IdMixin, CreatedMixin, Base):
     replies_count: Mapped[int] = mapped_column(BigInteger, nullable=False, default=0)
     reblogs_count: Mapped[int] = mapped_column(BigInteger, nullable=False, default=0)
     favourites_count: Mapped[int] = mapped_column(BigInteger, nullable=False, default=0)
+    # A post made from a generation carries its metadata (models/generations.py). No foreign keys,
+    # for the reason given at reblog_of_id; both go with the account that owns them.
+    generation_id: Mapped[int | None] = mapped_column(BigInteger, index=True)
+    remix_of_id: Mapped[int | None] = mapped_column(BigInteger, index=True)
+    remixes_count: Mapped[int] = mapped_column(BigInteger, nullable=False, default=0, server_default="0")
+    # The author hides the prompt from others; remixing is allowed unless the author says no
+    # (None: the account's default at the time of reading).
+    hide_prompt: Mapped[bool] = mapped_column(Boolean, nullable=False, default=False, server_default=false())
+    allow_remix: Mapped[bool | None] = mapped_column(Boolean)
 
 
 class Mention(Base):

@@ -220,3 +220,36 @@ class ReportCreated(DomainEvent):
     report_id: int
     account_id: int
     target_account_id: int
+
+
+class GenerationRequested(DomainEvent):
+    type = "generation.requested"
+    generation_id: int
+    account_id: int
+
+
+class GenerationProgressed(DomainEvent):
+    type = "generation.progress"
+    generation_id: int
+    account_id: int
+    progress: float
+    candidates: int
+
+
+class GenerationFinished(DomainEvent):
+    type = "generation.finished"
+    generation_id: int
+    account_id: int
+    state: str
+
+
+class CandidateChosen(DomainEvent):
+    """A person posted one candidate of a generation: the others were passed over. The pair is the
+    preference signal the data pipeline exports."""
+
+    type = "candidate.chosen"
+    generation_id: int
+    account_id: int
+    status_id: int
+    chosen_media_id: int
+    passed_over_media_ids: list[int]

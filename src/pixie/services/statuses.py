@@ -21,11 +21,12 @@ from pixie.infra.outbox import DomainEvent, record
 from pixie.infra.runtime import Runtime
 from pixie.models.accounts import Account, User
 from pixie.models.follows import Follow
+from pixie.models.generations import Generation
 from pixie.models.media import MediaAttachment
 from pixie.models.polls import Poll
 from pixie.models.reactions import Bookmark, ConversationMute, Favourite, StatusPin
 from pixie.models.statuses import VISIBILITIES, Mention, Status, StatusEdit, StatusTag, Tag
-from pixie.services import events, media, notifications, polls, text
+from pixie.services import events, generations, media, notifications, polls, text
 from pixie.services.paging import Paging
 from pixie.services.polls import NewPoll, PollView
 from pixie.services.visibility import blocked_between, not_muted, visible_to
@@ -46,6 +47,10 @@ class NewStatus:
     in_reply_to_id: int | None = None
     media_ids: list[int] = field(default_factory=list)
     poll: NewPoll | None = None
+    # For a post made from a generation: hide its prompt from others (None: the account's default),
+    # and allow or forbid remixes (None: the account's default, read when someone remixes).
+    hide_prompt: bool | None = None
+    allow_remix: bool | None = None
 
 
 @dataclass(frozen=True)
@@ -69,6 +74,10 @@ class StatusView:
     # A rendering of this status the caller made earlier and still holds valid (see ``Reuse``);
     # mentions, tags and media are then not loaded.
     rendered: object | None = None
+    # What the post was generated from, and whether the viewer may read its prompt (the author
+    # always may; others unless the author hid it).
+    generation: Generation | None = None
+    show_prompt: bool = True
 
 
 # Given a status and its author, a rendering the caller kept from an earlier request that is still
@@ -161,6 +170,9 @@ async def _views(
         ):
             tagged.setdefault(status_id, []).append(tag)
     with_polls = await polls.load(session, ids, viewer_id)
+    made_from = await generations.of_statuses(
+        session, {s.generation_id for s in everything if s.generation_id is not None}
+    )
 
     def view(s: Status) -> StatusView:
         return StatusView(
@@ -176,6 +188,8 @@ async def _views(
             poll=with_polls.get(s.id),
             media=attachments.get(s.id, []),
             rendered=kept.get(s.id),
+            generation=made_from.get(s.generation_id) if s.generation_id is not None else None,
+            show_prompt=not s.hide_prompt or s.account_id == viewer_id,
         )
 
     views = {s.id: view(s) for s in everything if s.reblog_of_id is None}
@@ -377,10 +391,13 @@ async def insert(
         conversation_id=(reply_to.conversation_id or reply_to.id) if reply_to else status_id,
         application_id=application_id,
         idempotency_key=idempotency_key or None,
+        hide_prompt=new.hide_prompt if new.hide_prompt is not None else bool(user and user.hide_prompt),
+        allow_remix=new.allow_remix,
     )
     session.add(status)
     await session.flush()
-    await media.attach(session, settings, account_id, new.media_ids, status.id)
+    attached = await media.attach(session, settings, account_id, new.media_ids, status.id)
+    await generations.record_choice(session, status, attached)
     for account in rendered.mentioned:
         session.add(Mention(status_id=status.id, account_id=account.id))
     for tag in rendered.tags:

@@ -74,6 +74,8 @@ async def create_status(
         in_reply_to_id=in_reply_to,
         media_ids=_media_ids(req.media_ids),
         poll=_poll(req.poll),
+        hide_prompt=req.pixie.hide_prompt if req.pixie else None,
+        allow_remix=req.pixie.allow_remix if req.pixie else None,
     )
     if req.scheduled_at:
         row = await scheduled.schedule(
