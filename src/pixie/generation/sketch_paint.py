@@ -180,7 +180,10 @@ def _palette(reading: Reading, rng: np.random.Generator) -> Palette:
         bottom = mix(bottom, with_light(first, max(lightness(bottom), 0.7)), weight)
         ground_top = mix(ground_top, with_light(first, lightness(ground_top)), weight * 0.6)
         ground_bottom = mix(ground_bottom, with_light(first, lightness(ground_bottom)), weight * 0.6)
-        accents = [*dict.fromkeys(named), *accents][:5]
+        # The prompt's colours and their neighbours lead; one stock colour stays for contrast.
+        own = list(dict.fromkeys(named))
+        shades = [shift(c, dl, 1.0, dh) for c in own for dl, dh in ((0.12, 0.03), (-0.1, -0.03), (0.2, 0.0))]
+        accents = [*own, *shades][:4] + accents[:1]
 
     if "misty" in moods:
         haze = mix(bottom, (225, 228, 232), 0.5)
@@ -437,6 +440,8 @@ class Scene:
     ground: str = "field"  # field, hills, sea, desert, snow, floor, none
     counts: dict[str, int] = field(default_factory=dict)
     backdrop: int = 0  # which decoration a backdrop gets
+    focus: Point = (0.5, 0.46)  # where a backdrop's subject stands out (in 0..1)
+    floor: float = 0.8  # where a backdrop's floor begins (in 0..1)
 
 
 class Painter:
@@ -463,6 +468,10 @@ class Painter:
         if "underwater" in moods:
             horizon = float(rng.uniform(0.82, 0.88))
         scene = Scene(reading, palette, landscape, horizon, horizon, backdrop=int(rng.integers(5)))
+        # A backdrop's subject sits off-centre by the seed's choice, with its rings, disc and glow.
+        third = float(rng.choice([0.37, 0.63])) + float(rng.uniform(-0.04, 0.04))
+        scene.focus = (third, float(rng.uniform(0.4, 0.52)))
+        scene.floor = float(rng.uniform(0.72, 0.84))
         if reading.has("sea") or (reading.has("beach") and not reading.has("desert")):
             scene.ground = "sea"
             scene.shore = horizon + (1 - horizon) * float(rng.uniform(0.35, 0.55))
@@ -557,8 +566,11 @@ class Painter:
             if self.hints.backdrop in ("paper", "dark"):
                 a, b = pal.sky_top, pal.sky_bottom
             ta, tb = np.array(tone(a), np.float32), np.array(tone(b), np.float32)
-            diag = np.clip(xs[None, :] * 0.35 + ys[:, None] * 0.65, 0, 1)
-            image = ta + (tb - ta) * diag[:, :, None]
+            # The blend runs in a direction the seed picks, so backdrops differ in light, not only hue.
+            angle = float(self.rng("backdrop-light").uniform(0, 2 * math.pi))
+            dx, dy = math.cos(angle), math.sin(angle)
+            along = (xs[None, :] - 0.5) * dx + (ys[:, None] - 0.5) * dy
+            image = ta + (tb - ta) * np.clip(along + 0.5, 0, 1)[:, :, None]
         glows: list[tuple[Point, float, RGB, float]] = []
         if scene.sun is not None and self.hints.backdrop != "paper":
             thing = self.reading.thing("sun")
@@ -567,7 +579,7 @@ class Painter:
         if scene.moon is not None and self.hints.backdrop != "paper":
             glows.append((scene.moon, 0.12, (200, 210, 235), 0.35))
         if not scene.landscape and self.hints.backdrop != "paper":
-            glows.append(((0.5, 0.45), 0.35, with_light(pal.accents[1 % len(pal.accents)], 0.9), 0.35))
+            glows.append((scene.focus, 0.35, with_light(pal.accents[1 % len(pal.accents)], 0.9), 0.35))
         if "space" in pal.moods or (self.reading.has("aurora") and scene.landscape):
             rng = self.rng("nebula")
             for i in range(3):
@@ -1148,6 +1160,7 @@ class Painter:
             return
         kind = self.scene.backdrop
         accents = pal.accents
+        fx, fy = self.scene.focus[0] * w, self.scene.focus[1] * h
         if kind == 0:  # soft bokeh circles
             for i in range(14):
                 r = min(w, h) * float(rng.uniform(0.03, 0.12))
@@ -1165,7 +1178,7 @@ class Painter:
                 tone = canvas.tone(with_light(accents[k % len(accents)], 0.65))
                 colour = INK if canvas.mode == "outline" else tone
                 canvas._blend.ellipse(
-                    (w / 2 - r, h * 0.47 - r, w / 2 + r, h * 0.47 + r),
+                    (fx - r, fy - r, fx + r, fy + r),
                     outline=(*colour, 110),
                     width=max(1, round(5 * u)),
                 )
@@ -1192,14 +1205,14 @@ class Painter:
             r = min(w, h) * 0.36
             canvas.shape(
                 "ellipse",
-                (w / 2 - r, h * 0.46 - r, w / 2 + r, h * 0.46 + r),
+                (fx - r, fy - r, fx + r, fy + r),
                 with_light(accents[0], 0.72),
                 255,
                 flat=True,
             )
         # A floor for standing subjects.
         if self._standing():
-            floor = h * 0.8
+            floor = h * self.scene.floor
             canvas.shape(
                 "rect",
                 (0, floor, w, h),
@@ -1311,17 +1324,19 @@ class Painter:
             n = len(standing)
             for k, (thing, i) in enumerate(standing):
                 rng = self.rng(thing.concept + ":place", i)
-                size = m * (0.55 if n == 1 else max(0.2, 0.95 / (n + 0.4)))
-                x = w * (k + 0.5 + float(rng.uniform(-0.15, 0.15))) / n
-                base = h * (0.86 + float(rng.uniform(-0.03, 0.03)))
+                size = m * (float(rng.uniform(0.46, 0.6)) if n == 1 else max(0.2, 0.95 / (n + 0.4)))
+                x = w * (k + 0.5 + float(rng.uniform(-0.15, 0.15))) / n if n > 1 else w * scene.focus[0]
+                base = h * (scene.floor + 0.06 + float(rng.uniform(-0.02, 0.02)))
                 self._draw_thing(canvas, thing, x, base - size / 2, size, rng, shadow=True)
             top, bottom = h * 0.08, h * (0.62 if standing else 0.92)
         n = len(floating)
         for k, (thing, i) in enumerate(floating):
             rng = self.rng(thing.concept + ":place", i)
             if n == 1:
-                size = m * (0.5 if not standing and not scene.landscape else 0.28)
+                size = m * (float(rng.uniform(0.42, 0.56)) if not standing and not scene.landscape else 0.28)
                 x, y = w * float(rng.uniform(0.42, 0.58)), (top + bottom) / 2
+                if not standing and not scene.landscape:
+                    x, y = w * scene.focus[0], h * scene.focus[1]
             else:
                 size = m * max(
                     0.12, (0.7 if not standing and not scene.landscape else 0.4) / math.sqrt(n + 1)
@@ -1862,7 +1877,7 @@ class Painter:
         envelope = [(x + r * math.cos(a), cy + r * math.sin(a)) for a in angles]
         envelope += [(x + r * 0.45, cy + r * 1.05), (x - r * 0.45, cy + r * 1.05)]
         c.shape("polygon", envelope, colour)
-        stripe = shift(colour, 0.2, 0.8, 0.08)
+        stripe = shift(colour, 0.16)
         c.detail("polygon", [(x + (px - x) * 0.4, py) for px, py in envelope], stripe, 220)
         c.detail("rect", (x - s * 0.07, y + s * 0.33, x + s * 0.07, y + s * 0.44), (140, 95, 55))
 
