@@ -6,6 +6,7 @@ import colorsys
 import io
 import itertools
 import statistics
+import time
 
 import imagehash
 import numpy as np
@@ -22,6 +23,8 @@ from pixie.generation.providers import (
     parse_size,
 )
 from pixie.generation.sketch import MODEL, SIZES, SketchGenerator, render_png
+from pixie.generation.sketch_prompt import CONCEPTS, MOODS
+from pixie.generation.styles import STYLES
 from tests.media import images
 
 Pixels = npt.NDArray[np.float64]
@@ -244,3 +247,27 @@ def test_a_style_changes_how_it_is_drawn() -> None:
     styled_prompt, styled_negative = apply_style(style_by_id("neon"), "a cat under a red sun", "")
     restyled = render_png(request(styled_prompt, 2, style="neon", negative_prompt=styled_negative))
     assert restyled == render_png(request("a cat under a red sun", 2, style="neon"))
+
+
+@pytest.mark.parametrize("style", [None, *(style.id for style in STYLES)])
+def test_every_word_it_knows_draws_in_every_style(style: str | None) -> None:
+    # One small picture per thing (every other one plural, at night, by the sea), and one with
+    # everything at once.
+    for index, concept in enumerate(sorted(set(CONCEPTS.values()))):
+        word = next(word for word, known in CONCEPTS.items() if known == concept)
+        prompt = f"a {word}" if index % 2 else f"three {word}s at night by the sea"
+        data = render_png(GenerationRequest(prompt=prompt, seed=index, width=64, height=64, style=style))
+        assert picture(data).size == (64, 64)
+    everything = " ".join(sorted(CONCEPTS)) + " " + " ".join(sorted(MOODS))
+    req = GenerationRequest(prompt=everything, seed=5, width=256, height=192, style=style)
+    assert picture(render_png(req)).size == (256, 192)
+
+
+def test_a_very_long_prompt_renders_as_fast_as_a_short_one() -> None:
+    # The caption keeps two lines and an ellipsis whatever the prompt's length; measuring the
+    # whole prompt for every character cut once took seconds here.
+    long_prompt = "a red sun over blue mountains and " * 300 + "x" * 2000
+    started = time.thread_time()
+    image = render(long_prompt, seed=1, size=256)
+    assert time.thread_time() - started < 1.0
+    assert image.size == (256, 256)

@@ -14,7 +14,7 @@ def concepts(prompt: str, negative: str = "") -> list[str]:
 @pytest.mark.parametrize(
     ("prompt", "expected"),
     [
-        ("snowy mountains", ["snow", "mountain"]),
+        ("snowflakes on the mountains", ["snow", "mountain"]),
         ("two puppies", ["dog"]),
         ("falling leaves", ["leaf"]),
         ("butterflies over a meadow", ["butterfly", "field"]),
@@ -55,6 +55,7 @@ def test_numbers_and_plurals_set_counts() -> None:
 
 def test_moods_are_read() -> None:
     assert read_prompt("a harbour at sunset").moods == {"sunset"}
+    assert read_prompt("snowy mountains").moods == {"winter"}
     assert read_prompt("an autumn forest at night").moods == {"autumn", "night"}
 
 

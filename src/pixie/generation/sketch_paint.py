@@ -140,7 +140,8 @@ def _palette(reading: Reading, rng: np.random.Generator) -> Palette:
         )
         accents = [(214, 96, 40), (240, 170, 60), (170, 60, 40), (120, 80, 40)]
     if "winter" in moods:
-        top, bottom = mix(top, (220, 230, 245), 0.3), mix(bottom, WHITE, 0.4)
+        if light != "night":
+            top, bottom = mix(top, (220, 230, 245), 0.3), mix(bottom, WHITE, 0.4)
         ground_top, ground_bottom = (236, 241, 248), (196, 210, 230)
         accents = [(120, 160, 210), (200, 220, 240), (90, 110, 150), (230, 90, 90)]
     if "spring" in moods:
@@ -580,10 +581,10 @@ class Painter:
             glows.append((scene.moon, 0.12, (200, 210, 235), 0.35))
         if not scene.landscape and self.hints.backdrop != "paper":
             glows.append((scene.focus, 0.35, with_light(pal.accents[1 % len(pal.accents)], 0.9), 0.35))
-        if "space" in pal.moods or (self.reading.has("aurora") and scene.landscape):
+        if "space" in pal.moods:
             rng = self.rng("nebula")
             for i in range(3):
-                colour = (60, 230, 160) if self.reading.has("aurora") else pal.accents[i % len(pal.accents)]
+                colour = pal.accents[i % len(pal.accents)]
                 centre = (float(rng.uniform(0.15, 0.85)), float(rng.uniform(0.1, 0.45)))
                 glows.append((centre, float(rng.uniform(0.12, 0.25)), colour, 0.35))
         aspect = width / height
@@ -600,6 +601,8 @@ class Painter:
         if self.hints.backdrop != "scene":
             return pal.ground_top, pal.ground_bottom
         if self.scene.ground == "snow":
+            if pal.light == "night":
+                return (120, 132, 168), (80, 92, 130)
             return (236, 241, 248), (200, 214, 232)
         if self.scene.ground == "desert":
             thing = self.reading.thing("desert")
@@ -646,6 +649,8 @@ class Painter:
         hy = scene.horizon * h
         if pal.light == "night" or r.has("stars"):
             self._stars(canvas, 160 if r.has("stars") else 50)
+        if (thing := r.thing("aurora")) is not None:
+            self._aurora(canvas, thing)
         if r.has("rainbow"):
             self._rainbow(canvas)
         if scene.sun is not None:
@@ -708,8 +713,6 @@ class Painter:
             self._houses(canvas, thing)
         if r.has("bird"):
             self._birds(canvas, r.thing("bird") or Thing("bird", 0, None))
-        if (thing := r.thing("aurora")) is not None and pal.light != "night":
-            pass  # the aurora is a glow in the background; it shows best at night
         if self.hints.backdrop == "dark" and with_ground:
             self._grid(canvas)
         _ = u
@@ -832,6 +835,29 @@ class Painter:
                 width=max(1, round(band if canvas.mode != "outline" else 2 * canvas.u)),
             )
 
+    def _aurora(self, canvas: Canvas, thing: Thing) -> None:
+        """Curtains of light: rows of faint vertical strokes hanging from two wavy ribbons."""
+        rng = self.rng("aurora")
+        hy = self.scene.horizon * canvas.h
+        base = self.colour(thing, (70, 230, 160), natural=False)
+        step = max(2, round(5 * canvas.u))
+        for ribbon in range(2):
+            colour = base if ribbon == 0 else shift(base, 0.04, 1.0, 0.12)
+            y0, amp = hy * float(rng.uniform(0.3, 0.55)), hy * float(rng.uniform(0.05, 0.12))
+            freq, phase = float(rng.uniform(1.2, 2.6)), float(rng.uniform(0, 6.3))
+            ribbon_line = []
+            for x in range(0, canvas.w + step, step):
+                t = x / canvas.w
+                foot = y0 + amp * math.sin(t * freq * 2 * math.pi + phase)
+                ribbon_line.append((float(x), foot))
+                if canvas.mode == "outline":
+                    continue
+                height = hy * (0.12 + 0.1 * (0.5 + 0.5 * math.sin(t * freq * 9 + phase * 2)))
+                canvas.line([(x, foot), (x, foot - height)], colour, step, 34)
+                canvas.line([(x, foot), (x, foot - height * 0.3)], with_light(colour, 0.78), step, 50)
+            if canvas.mode == "outline":
+                canvas.line(ribbon_line, INK, 2 * canvas.u)
+
     def _lightning(self, canvas: Canvas) -> None:
         rng = self.rng("lightning")
         x, y = canvas.w * float(rng.uniform(0.25, 0.75)), self.scene.horizon * canvas.h * 0.3
@@ -841,8 +867,8 @@ class Painter:
             x += float(rng.uniform(-0.6, 0.6)) * step
             y += step
             points.append((x, y))
-        canvas.line(points, (255, 250, 200), 14 * canvas.u, 90)
-        canvas.line(points, (255, 245, 170), 5 * canvas.u)
+        canvas.line(points, (255, 250, 200), 26 * canvas.u, 70)
+        canvas.line(points, (255, 245, 170), 9 * canvas.u)
 
     def _birds(self, canvas: Canvas, thing: Thing) -> None:
         n = self.count(thing, 3, 7)
@@ -1308,7 +1334,7 @@ class Painter:
             n = len(standing)
             for k, (thing, i) in enumerate(standing):
                 rng = self.rng(thing.concept + ":place", i)
-                size = m * (0.4 if n == 1 else max(0.16, 0.62 / (n + 0.6)))
+                size = m * (0.4 if n == 1 else max(0.16, 0.8 / (n + 0.5)))
                 if thing.concept == "flower" and n > 2:
                     size *= 0.85
                 x = (
@@ -2022,26 +2048,22 @@ class Painter:
     def draw_flame(
         self, c: Canvas, x: float, y: float, s: float, colour: RGB, rng: np.random.Generator
     ) -> None:
-        for k, (tone, scale) in enumerate(
-            ((colour, 1.0), (shift(colour, 0.12, 1.0, 0.04), 0.65), ((255, 240, 160), 0.35))
-        ):
-            h, w = s * 0.8 * scale, s * 0.34 * scale
-            base = y + s * 0.4
+        base = y + s * 0.4
+        for k in (-1, 1):
+            c.line(
+                [(x - k * s * 0.3, base + s * 0.08), (x + k * s * 0.3, base - s * 0.02)],
+                (110, 70, 45),
+                s * 0.06,
+            )
+        layers = ((colour, 1.0), (shift(colour, 0.12, 1.0, 0.04), 0.65), ((255, 240, 160), 0.35))
+        for k, (tone, scale) in enumerate(layers):
+            # A teardrop: pointed at the top, round at the bottom.
+            h, w = s * 0.8 * scale, s * 0.3 * scale
             points = [
-                (
-                    x + w * math.sin(t) * (1 - t / math.pi) ** 0.2 * (0.5 + 0.5 * math.sin(t / 2)),
-                    base - h * (1 - math.cos(t / 2)),
-                )
-                for t in np.linspace(0, 2 * math.pi, 36).tolist()
+                (x + w * math.sin(t) * abs(math.sin(t / 2)) ** 1.5, base - h * (1 + math.cos(t)) / 2)
+                for t in np.linspace(0, 2 * math.pi, 40).tolist()
             ]
             c.shape("polygon", points, tone, flat=k > 0)
-        if self.reading.has("flame"):
-            for k in (-1, 1):
-                c.line(
-                    [(x - k * s * 0.3, y + s * 0.48), (x + k * s * 0.3, y + s * 0.38)],
-                    (110, 70, 45),
-                    s * 0.06,
-                )
 
     def draw_leaf(
         self, c: Canvas, x: float, y: float, s: float, colour: RGB, rng: np.random.Generator
@@ -2194,26 +2216,36 @@ def draw_caption(image: Image.Image, text: str, hints: SketchHints) -> None:
 def _wrap(
     text: str, font: ImageFont.FreeTypeFont | ImageFont.ImageFont, width: float, max_lines: int
 ) -> list[str]:
+    """At most ``max_lines`` lines of whole words, the last cut with an ellipsis if the text runs on.
+    Each measurement covers at most a line and a word, so a long prompt costs what a short one does."""
     lines: list[str] = []
     current = ""
-    words = text.split(" ")
-    for index, word in enumerate(words):
-        candidate = f"{current} {word}".strip()
-        if font.getlength(candidate) <= width or not current:
+    for word in text.split(" "):
+        candidate = f"{current} {word}" if current else word
+        if font.getlength(candidate) <= width:
             current = candidate
-            continue
-        lines.append(current)
-        current = word
-        if len(lines) == max_lines - 1:
-            current = " ".join(words[index:])
+        elif current and len(lines) < max_lines - 1:
+            lines.append(_ellipsize(current, font, width))
+            current = word
+        else:
+            current = candidate + " …"  # more follows: the ellipsis below must show it
             break
-    lines.append(current)
-    if font.getlength(lines[-1]) > width:
-        last = lines[-1]
-        while last and font.getlength(last + "…") > width:
-            last = last[:-1]
-        lines[-1] = last.rstrip() + "…"
+    lines.append(_ellipsize(current, font, width))
     return lines
+
+
+def _ellipsize(text: str, font: ImageFont.FreeTypeFont | ImageFont.ImageFont, width: float) -> str:
+    """The text if it fits, else its longest start that fits with an ellipsis (by bisection)."""
+    if font.getlength(text) <= width:
+        return text
+    low, high = 0, min(len(text), 400)  # no line at the smallest size holds 400 characters
+    while low < high:
+        middle = (low + high + 1) // 2
+        if font.getlength(text[:middle].rstrip() + "…") <= width:
+            low = middle
+        else:
+            high = middle - 1
+    return text[:low].rstrip() + "…"
 
 
 def fit_init_image(data: bytes, size: tuple[int, int], max_pixels: int) -> Image.Image:

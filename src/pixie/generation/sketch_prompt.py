@@ -96,6 +96,7 @@ MOODS: dict[str, str] = {
     "autumnal": "autumn",
     "winter": "winter",
     "wintry": "winter",
+    "snowy": "winter",
     "icy": "winter",
     "frozen": "winter",
     "spring": "spring",
@@ -126,6 +127,7 @@ MOODS: dict[str, str] = {
     "moody": "gloomy",
     "stormy": "gloomy",
     "storm": "gloomy",
+    "thunderstorm": "gloomy",
     "rainy": "gloomy",
 }
 
@@ -138,7 +140,7 @@ _SYNONYMS: dict[str, tuple[str, ...]] = {
     "star": ("star",),
     "cloud": ("cloud", "cloudy", "overcast"),
     "rain": ("rain", "rainy", "raindrop", "drizzle", "storm", "downpour"),
-    "snow": ("snow", "snowfall", "snowflake", "blizzard", "snowing", "snowy"),
+    "snow": ("snow", "snowfall", "snowflake", "blizzard", "snowing"),
     "rainbow": ("rainbow",),
     "lightning": ("lightning", "thunder", "bolt", "thunderstorm"),
     "aurora": ("aurora", "borealis", "aurorae"),
