@@ -177,7 +177,8 @@ def _palette(reading: Reading, rng: np.random.Generator) -> Palette:
     if named:
         tint = named[0]
         first, last = named[0], named[-1]
-        top = mix(top, with_light(last, min(lightness(top) + 0.1, 0.45)), weight)
+        if reading.colours:  # colours tied to things leave the upper sky alone
+            top = mix(top, with_light(last, min(lightness(top) + 0.1, 0.45)), weight)
         bottom = mix(bottom, with_light(first, max(lightness(bottom), 0.7)), weight)
         ground_top = mix(ground_top, with_light(first, lightness(ground_top)), weight * 0.6)
         ground_bottom = mix(ground_bottom, with_light(first, lightness(ground_bottom)), weight * 0.6)
@@ -334,7 +335,9 @@ class Canvas:
         if kind == "polygon" and len(points) < 3:
             return
         if mode == "outline":
-            self._paint(kind, points, PAPER, None if flat else INK, max(1, round(3 * self.u)), 255)
+            # Flat shapes (hills, water, clouds) get a finer line than the things on them.
+            width = max(1, round((2 if flat else 3) * self.u))
+            self._paint(kind, points, PAPER, INK, width, 255)
             return
         if mode == "glow":
             bright = _rgb(_hls(colour)[0], max(0.55, lightness(colour)), 1.0)
@@ -645,7 +648,7 @@ class Painter:
 
     def _landscape(self, canvas: Canvas, with_ground: bool) -> None:
         r, scene, pal = self.reading, self.scene, self.scene.palette
-        w, h, u = canvas.w, canvas.h, canvas.u
+        w, h = canvas.w, canvas.h
         hy = scene.horizon * h
         if pal.light == "night" or r.has("stars"):
             self._stars(canvas, 160 if r.has("stars") else 50)
@@ -715,7 +718,6 @@ class Painter:
             self._birds(canvas, r.thing("bird") or Thing("bird", 0, None))
         if self.hints.backdrop == "dark" and with_ground:
             self._grid(canvas)
-        _ = u
 
     # sky things
 
@@ -936,7 +938,7 @@ class Painter:
     def _hills(self, canvas: Canvas, thing: Thing, with_ground: bool) -> None:
         pal, scene = self.scene.palette, self.scene
         hy = scene.horizon * canvas.h
-        near, far = self._ground_colours()
+        near = self._ground_colours()[0]
         for layer in range(3):
             rng = self.rng("hill", layer)
             depth = 1 - layer / 2
@@ -954,7 +956,6 @@ class Painter:
                 break
             points = [(float(x), float(y)) for x, y in zip(xs, ys, strict=True)]
             canvas.shape("polygon", [*points, (canvas.w, canvas.h), (0, canvas.h)], colour, flat=True)
-        _ = far
 
     def _ground(self, canvas: Canvas) -> None:
         scene, pal = self.scene, self.scene.palette

@@ -59,7 +59,7 @@ STYLES: tuple[Style, ...] = (
         description="Soft washes of transparent colour on textured paper.",
         prompt="watercolor painting, soft washes, bleeding pigment, textured paper",
         negative_prompt="photograph, 3d render, hard edges, text, watermark",
-        sketch=SketchHints(saturation=0.75, lightness=0.1, rendering="soft", texture="paper", blur=2.0),
+        sketch=SketchHints(saturation=0.9, lightness=0.08, rendering="soft", texture="paper", blur=2.0),
     ),
     Style(
         id="anime",
@@ -75,7 +75,7 @@ STYLES: tuple[Style, ...] = (
         description="A small grid of square pixels in a limited palette, like early video games.",
         prompt="pixel art, 16-bit, limited palette, crisp square pixels",
         negative_prompt="blurry, smooth gradients, photograph, anti-aliasing, text, watermark",
-        sketch=SketchHints(saturation=1.2, pixel_size=8, colours=24),
+        sketch=SketchHints(saturation=1.2, pixel_size=8, colours=32),
     ),
     Style(
         id="oil-painting",
