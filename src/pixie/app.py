@@ -17,6 +17,7 @@ from pixie.api import errors as api_errors
 from pixie.api.middleware import ApiCors, BodyLimit, RateLimits, RequestContext, TrailingSlash
 from pixie.api.oauth import router as oauth_router
 from pixie.api.params import REQUEST_MODELS
+from pixie.api.pixie.generations import router as generations_router
 from pixie.api.responses import JSON
 from pixie.api.v1.accounts import router as accounts_router
 from pixie.api.v1.apps import router as apps_router
@@ -44,6 +45,7 @@ from pixie.web.oauth import router as oauth_pages_router
 
 STATIC_DIR = Path(__file__).parent / "web" / "static"
 ROUTERS = (
+    timelines_router,  # first: routes are matched in order, and timelines are read the most
     apps_router,
     follows_router,  # before accounts: /accounts/relationships is not an account id
     blocks_router,
@@ -57,8 +59,8 @@ ROUTERS = (
     statuses_router,
     polls_router,
     scheduled_router,
-    timelines_router,
     tags_router,
+    generations_router,
     search_router,
     oauth_router,
     oauth_pages_router,

@@ -305,6 +305,46 @@ class Context(BaseModel):
     descendants: list[Status]
 
 
+class GenerationParams(BaseModel):
+    prompt: str
+    negative_prompt: str
+    style: str | None
+    size: str
+    seed: int
+    n: int
+    mode: str
+    remix_of: str | None
+
+
+class Generation(BaseModel):
+    """A generation job (Pixie's own entity): what was asked, where it stands, its candidates."""
+
+    id: str
+    state: str
+    progress: float
+    created_at: str
+    finished_at: str | None
+    params: GenerationParams
+    provider: str
+    model: str
+    candidates: list[MediaAttachment]
+    status_id: str | None
+    error: str | None
+
+
+class StylePreset(BaseModel):
+    id: str
+    name: str
+    description: str
+
+
+class Lineage(BaseModel):
+    """A post's remix tree: the posts it remixes (oldest first) and those remixing it."""
+
+    ancestors: list[Status]
+    descendants: list[Status]
+
+
 class StatusSource(BaseModel):
     id: str
     text: str
@@ -490,6 +530,9 @@ class FieldUpdate(Loose):
 
 class PixieProfileUpdate(Loose):
     ai_training_consent: bool | None = None
+    # Defaults for posts made from generations.
+    hide_prompt: bool | None = None
+    allow_remix: bool | None = None
 
 
 class UpdateCredentialsRequest(Loose):
@@ -546,6 +589,17 @@ class StatusPixieRequest(Loose):
 
     hide_prompt: bool | None = None
     allow_remix: bool | None = None
+
+
+class CreateGenerationRequest(Loose):
+    prompt: str | None = Field(None, max_length=100_000)
+    negative_prompt: str | None = Field(None, max_length=100_000)
+    style: str | None = Field(None, max_length=64)
+    size: str | None = Field(None, max_length=32)
+    seed: int | None = Field(None, ge=-(2**63), le=2**63 - 1)
+    n: int = Field(4, ge=-(2**31), le=2**31)
+    remix_of: str | None = Field(None, max_length=20)
+    mode: str = Field("text", max_length=16)
 
 
 class CreateStatusRequest(Loose):

@@ -86,6 +86,9 @@ def credential_account(settings: Settings, a: Account, user: User) -> dict[str, 
         },
         "confirmed": user.confirmed_at is not None,
         "approved": user.approved,
+        # Defaults for posts made from generations.
+        "hide_prompt": user.hide_prompt,
+        "allow_remix": user.allow_remix,
     }
     return entity
 

@@ -11,6 +11,7 @@ from cachetools import LRUCache
 from pixie.config import Settings
 from pixie.convert.accounts import account
 from pixie.convert.common import timestamp
+from pixie.convert.generations import on_status
 from pixie.convert.media import attachment
 from pixie.convert.polls import poll
 from pixie.models.accounts import Account
@@ -65,10 +66,21 @@ def status(settings: Settings, view: StatusView, *, with_source: bool = False) -
         "muted": view.muted,
         "bookmarked": view.bookmarked,
         "pinned": view.pinned,
-        # Pixie's own fields: generation metadata arrives with the generation issue.
-        "pixie": {},
+        # Pixie's own fields (they depend on the reader: a hidden prompt shows to its author only).
+        "pixie": pixie_part(view),
     }
     return entity
+
+
+def pixie_part(view: StatusView) -> dict[str, Any]:
+    s = view.status
+    made_from = view.generation
+    return {
+        "generation": on_status(made_from, show_prompt=view.show_prompt) if made_from is not None else None,
+        "remix_of": str(s.remix_of_id) if s.remix_of_id is not None else None,
+        "remixes_count": s.remixes_count,
+        "allow_remix": s.allow_remix,
+    }
 
 
 def status_edit(settings: Settings, version: Version) -> dict[str, Any]:
@@ -94,7 +106,7 @@ def status_edit(settings: Settings, version: Version) -> dict[str, Any]:
 # The check is a stamp of every column the shared part shows, so a stale copy is never served, in
 # any process, without invalidation messages.
 
-_VIEWER_KEYS = ("favourited", "reblogged", "muted", "bookmarked", "pinned", "poll", "reblog")
+_VIEWER_KEYS = ("favourited", "reblogged", "muted", "bookmarked", "pinned", "poll", "reblog", "pixie")
 # About 3 KB per post: ten thousand posts is some 30 MB per process.
 _RENDERED: LRUCache[int, tuple[tuple[Any, ...], bytes]] = LRUCache(maxsize=10_000)
 
@@ -144,6 +156,7 @@ def _readers_part(view: StatusView) -> dict[str, Any]:
         "bookmarked": view.bookmarked,
         "pinned": view.pinned,
         "poll": poll(view.poll) if view.poll is not None else None,
+        "pixie": pixie_part(view),
     }
 
 

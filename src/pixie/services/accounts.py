@@ -321,6 +321,8 @@ class ProfileChanges:
     sensitive: bool | None = None
     language: str | None = None
     ai_training_consent: bool | None = None
+    hide_prompt: bool | None = None
+    allow_remix: bool | None = None
 
 
 async def update_profile(
@@ -400,6 +402,10 @@ async def _save_profile(
             and changes.ai_training_consent != user.ai_training_consent
         ):
             _set_consent(session, user, changes.ai_training_consent)
+        if changes.hide_prompt is not None:
+            user.hide_prompt = changes.hide_prompt
+        if changes.allow_remix is not None:
+            user.allow_remix = changes.allow_remix
         account.updated_at = utcnow()
         record(session, events.AccountUpdated(account_id=account.id))
     return account, user, replaced

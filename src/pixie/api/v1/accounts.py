@@ -106,6 +106,8 @@ async def update_credentials(
         sensitive=source.sensitive if source else None,
         language=source.language if source else None,
         ai_training_consent=req.pixie.ai_training_consent if req.pixie else None,
+        hide_prompt=req.pixie.hide_prompt if req.pixie else None,
+        allow_remix=req.pixie.allow_remix if req.pixie else None,
     )
     images = {
         kind: await upload.read()
