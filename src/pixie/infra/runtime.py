@@ -13,6 +13,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from pixie.config import Settings
 from pixie.db.engine import Database
+from pixie.generation.providers import Generator, build_generator
+from pixie.generation.safety import PromptChecker
 from pixie.infra.feeds import HomeFeeds, NoFeeds, RedisFeeds
 from pixie.infra.id_nodes import IdNodeLease
 from pixie.infra.jobs import JobRunner, Scheduler
@@ -43,11 +45,15 @@ class Runtime:
     background: bool = True  # run the dispatcher, job runner and scheduler in this process
     id_node: IdNodeLease = field(init=False)
     search: SearchIndex = field(init=False)  # FTS5 on SQLite, tsvector on PostgreSQL
+    generator: Generator = field(init=False)  # PIXIE_GENERATOR's provider
+    prompts: PromptChecker = field(init=False)  # the safety filter run before any provider
     started: bool = False
 
     def __post_init__(self) -> None:
         self.id_node = IdNodeLease(self.db)
         self.search = search_index_for(self.db)
+        self.generator = build_generator(self.settings)
+        self.prompts = PromptChecker.from_settings(self.settings)
 
     @asynccontextmanager
     async def write(self) -> AsyncIterator[AsyncSession]:
@@ -75,6 +81,8 @@ class Runtime:
             await self.jobs.stop()
             await self.dispatcher.stop()
         await self.pubsub.stop()
+        await self.generator.aclose()
+        await self.prompts.aclose()
         await self.id_node.release()
         if self.redis is not None:
             await self.redis.aclose()

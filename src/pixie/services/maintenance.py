@@ -16,7 +16,7 @@ from pixie.models.blocks import Mute
 from pixie.models.email_tokens import EmailToken
 from pixie.models.oauth import AccessToken, AuthorizationCode
 from pixie.models.system import Job, OutboxEvent
-from pixie.services import media
+from pixie.services import generations, media
 
 CLEANUP = "maintenance.cleanup"
 CLEANUP_EVERY = timedelta(hours=1)
@@ -56,6 +56,7 @@ async def cleanup(rt: Runtime) -> dict[str, int]:
             result = await session.execute(statement)
             removed[name] = int(result.rowcount or 0)  # type: ignore[attr-defined]
     removed["media_attachments"] = await media.remove_unattached(rt)
+    removed["generation_candidates"] = await generations.remove_old_candidates(rt)
     return removed
 
 

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from pixie.infra.runtime import Runtime
-from pixie.services import mail, maintenance, media, polls, scheduled, search, timelines
+from pixie.services import generations, mail, maintenance, media, polls, scheduled, search, timelines
 from pixie.services.oauth import TokenCache, install_token_cache
 
 
 def install(rt: Runtime) -> TokenCache:
+    generations.install(rt)
     mail.install(rt)
     maintenance.install(rt)
     media.install(rt)

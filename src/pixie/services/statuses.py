@@ -28,7 +28,6 @@ from pixie.models.reactions import Bookmark, ConversationMute, Favourite, Status
 from pixie.models.statuses import VISIBILITIES, Mention, Status, StatusEdit, StatusTag, Tag
 from pixie.services import events, generations, media, notifications, polls, text
 from pixie.services.paging import Paging
-from pixie.services.polls import NewPoll, PollView
 from pixie.services.visibility import blocked_between, not_muted, visible_to
 
 MAX_SPOILER = 500
@@ -46,7 +45,7 @@ class NewStatus:
     language: str | None = None
     in_reply_to_id: int | None = None
     media_ids: list[int] = field(default_factory=list)
-    poll: NewPoll | None = None
+    poll: polls.NewPoll | None = None
     # For a post made from a generation: hide its prompt from others (None: the account's default),
     # and allow or forbid remixes (None: the account's default, read when someone remixes).
     hide_prompt: bool | None = None
@@ -68,7 +67,7 @@ class StatusView:
     reblogged: bool = False
     muted: bool = False
     pinned: bool = False
-    poll: PollView | None = None
+    poll: polls.PollView | None = None
     reblog: StatusView | None = None  # the original, when this status is a reblog
     media: list[MediaAttachment] = field(default_factory=list)
     # A rendering of this status the caller made earlier and still holds valid (see ``Reuse``);
