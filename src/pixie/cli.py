@@ -87,6 +87,68 @@ def serve(host: str, port: int, workers: int, migrate: bool) -> None:
     )
 
 
+@main.command()
+@click.option(
+    "--concurrency",
+    type=click.IntRange(1, 1000),
+    default=None,
+    help="Jobs of each kind run at once [default: PIXIE_JOB_CONCURRENCY].",
+)
+@click.option(
+    "--kinds", default="", help="Comma-separated job kinds to take from the queue [default: every kind]."
+)
+def worker(concurrency: int | None, kinds: str) -> None:
+    """Run jobs from the Redis queue (PIXIE_REDIS_URL) until stopped (SIGTERM or Ctrl-C).
+
+    Jobs still running when it stops go back to the queue at once.
+    """
+    import signal
+
+    from pixie.db.schema import SchemaNotAtHead, check_at_head
+    from pixie.infra.runtime import WorkerOptions, build_worker_runtime
+    from pixie.logs import configure_logging
+    from pixie.services import setup
+
+    settings = _settings()
+    if not settings.redis_url:
+        raise click.ClickException(
+            "a worker takes its jobs from the Redis queue: set PIXIE_REDIS_URL"
+            " (without Redis, `pixie serve` runs the jobs itself)"
+        )
+    configure_logging(settings.log_level, json=settings.log_json)
+    settings.ensure_secret_key()
+    options = WorkerOptions(
+        kinds=tuple(k.strip() for k in kinds.split(",") if k.strip()), concurrency=concurrency
+    )
+
+    async def main() -> None:
+        rt = build_worker_runtime(settings, options)
+        try:
+            setup.install(rt)
+            unknown = sorted(set(options.kinds) - set(rt.jobs.kinds))
+            if unknown:
+                known = ", ".join(sorted(rt.jobs.kinds))
+                raise click.BadParameter(
+                    f"no job kind named {', '.join(unknown)}; the kinds are: {known}", param_hint="--kinds"
+                )
+            await check_at_head(rt.db)
+            stop = asyncio.Event()
+            loop = asyncio.get_running_loop()
+            for signum in (signal.SIGTERM, signal.SIGINT):
+                loop.add_signal_handler(signum, stop.set)
+            await rt.start()
+            taken = options.kinds or tuple(rt.jobs.kinds)
+            click.echo(f"worker {rt.jobs.name} running {', '.join(taken)}", err=True)
+            await stop.wait()
+        finally:
+            await rt.stop()
+
+    try:
+        asyncio.run(main())
+    except (SchemaNotAtHead, ValueError) as exc:
+        raise click.ClickException(str(exc)) from None
+
+
 def _migrate(settings: Settings, *, quiet: bool = False) -> None:
     from pixie.db.engine import Database
     from pixie.db.migrate import upgrade

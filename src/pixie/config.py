@@ -47,7 +47,10 @@ class Settings(BaseSettings):
         ),
     )
     redis_url: str = Field(
-        "", description="When set, event dispatch, live pub/sub, caches and rate limits move to Redis."
+        "",
+        description=(
+            "When set, event dispatch, live pub/sub, caches, rate limits and the job queue move to Redis."
+        ),
     )
     registrations: RegistrationMode = Field(
         RegistrationMode.INVITE, description="open, invite, approval or closed."
@@ -233,10 +236,38 @@ class Settings(BaseSettings):
         ),
     )
     outbox_retention_days: int = Field(7, description="Days a dispatched domain event is kept.")
+    workers_in_process: bool = Field(
+        True,
+        description=(
+            "With Redis, `pixie serve` also runs jobs from the queue; false leaves them to `pixie worker`."
+        ),
+    )
+    job_concurrency: int = Field(
+        2, ge=1, description="Jobs of each kind one process runs at once (`pixie worker --concurrency`)."
+    )
+    job_lease_seconds: float = Field(
+        60.0,
+        gt=0,
+        description=(
+            "A running job's claim, renewed while its worker lives; a dead worker's job is retried after it."
+        ),
+    )
+    job_retry_seconds: float = Field(
+        5.0, gt=0, description="Delay before a failed job's first retry; it doubles with each attempt."
+    )
+    job_requeue_seconds: float = Field(
+        60.0,
+        gt=0,
+        description="With Redis, a job still queued this long after it was due has its message sent again.",
+    )
+    job_modules: Annotated[list[str], NoDecode] = Field(
+        default_factory=list,
+        description="Comma-separated Python modules whose install(runtime) registers more job kinds.",
+    )
     log_level: str = Field("info", description="debug, info, warning or error.")
     log_json: bool = Field(False, description="Logs as JSON lines instead of key=value text.")
 
-    @field_validator("trusted_proxies", "reserved_usernames", mode="before")
+    @field_validator("trusted_proxies", "reserved_usernames", "job_modules", mode="before")
     @classmethod
     def _split_commas(cls, value: Any) -> Any:
         if isinstance(value, str):

@@ -6,6 +6,7 @@ import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
+from datetime import timedelta
 from typing import Any
 
 import redis.asyncio as aioredis
@@ -17,15 +18,26 @@ from pixie.generation.providers import Generator, build_generator
 from pixie.generation.safety import PromptChecker
 from pixie.infra.feeds import HomeFeeds, NoFeeds, RedisFeeds
 from pixie.infra.id_nodes import IdNodeLease
-from pixie.infra.jobs import JobRunner, Scheduler
+from pixie.infra.jobs import JobMessage, JobRunner, Scheduler, message_for
 from pixie.infra.mail import FileOutbox, Mailer, SmtpMailer
 from pixie.infra.outbox import Dispatcher, Handlers, InProcessDispatcher, RedisStreamsDispatcher
 from pixie.infra.pubsub import InProcessPubSub, PubSub, RedisPubSub
+from pixie.infra.queue import RedisJobQueue, RedisWorkers
 from pixie.infra.ratelimit import RateLimiter
 from pixie.infra.search import SearchIndex, search_index_for
 from pixie.infra.storage import MediaStorage, build_storage
 
 log = logging.getLogger("pixie.runtime")
+# The reaper looks at least this often, and twice per lease when leases are shorter.
+REAP_EVERY_SECONDS = 30.0
+
+
+@dataclass(frozen=True)
+class WorkerOptions:
+    """A `pixie worker` process: it runs jobs from the Redis queue and no periodic tasks."""
+
+    kinds: tuple[str, ...] = ()  # every registered kind when empty
+    concurrency: int | None = None  # PIXIE_JOB_CONCURRENCY when None
 
 
 @dataclass
@@ -43,6 +55,9 @@ class Runtime:
     feeds: HomeFeeds
     redis: aioredis.Redis | None = None
     background: bool = True  # run the dispatcher, job runner and scheduler in this process
+    job_queue: RedisJobQueue | None = None
+    workers: RedisWorkers | None = None  # takes jobs off the Redis queue in this process
+    scheduling: bool = True  # a worker process leaves the periodic tasks to the servers
     id_node: IdNodeLease = field(init=False)
     search: SearchIndex = field(init=False)  # FTS5 on SQLite, tsvector on PostgreSQL
     generator: Generator = field(init=False)  # PIXIE_GENERATOR's provider
@@ -61,8 +76,16 @@ class Runtime:
         async with self.db.write() as session:
             yield session
             has_events = bool(session.info.pop("pixie_events", False))
+            added = session.info.pop("pixie_jobs", [])
         if has_events:
             self.dispatcher.kick()
+        if added:
+            messages: list[JobMessage] = [message_for(job) for job in added]
+            await self.jobs.submit(messages)
+
+    @property
+    def reap_every(self) -> timedelta:
+        return timedelta(seconds=max(1.0, min(REAP_EVERY_SECONDS, self.settings.job_lease_seconds / 2)))
 
     async def start(self) -> None:
         await self.id_node.acquire()
@@ -72,18 +95,25 @@ class Runtime:
         if self.background:
             await self.dispatcher.start()
             await self.jobs.start()
-            await self.scheduler.start()
+            if self.workers is not None:
+                await self.workers.start()
+            if self.scheduling:
+                await self.scheduler.start()
         self.started = True
 
     async def stop(self) -> None:
         if self.background and self.started:
             await self.scheduler.stop()
+            if self.workers is not None:
+                await self.workers.stop()
             await self.jobs.stop()
             await self.dispatcher.stop()
         await self.pubsub.stop()
         await self.generator.aclose()
         await self.prompts.aclose()
         await self.id_node.release()
+        if self.job_queue is not None:
+            await self.job_queue.close()
         if self.redis is not None:
             await self.redis.aclose()
         await self.db.dispose()
@@ -91,6 +121,23 @@ class Runtime:
 
 
 def build_runtime(settings: Settings, *, background: bool = True, **db_options: Any) -> Runtime:
+    """The backends ``settings`` choose, for a server or a command."""
+    return _build(settings, background=background, worker=None, db_options=db_options)
+
+
+def build_worker_runtime(settings: Settings, options: WorkerOptions, **db_options: Any) -> Runtime:
+    """A `pixie worker` process: jobs from the Redis queue, events relayed, no periodic tasks."""
+    if not settings.redis_url:
+        raise ValueError(
+            "a worker takes its jobs from the Redis queue: set PIXIE_REDIS_URL"
+            " (without Redis, `pixie serve` runs the jobs itself)"
+        )
+    return _build(settings, background=True, worker=options, db_options=db_options)
+
+
+def _build(
+    settings: Settings, *, background: bool, worker: WorkerOptions | None, db_options: dict[str, Any]
+) -> Runtime:
     db = Database(settings.database_url, **db_options)
     handlers = Handlers()
     client: aioredis.Redis | None = None
@@ -117,13 +164,36 @@ def build_runtime(settings: Settings, *, background: bool = True, **db_options: 
         )
     else:
         mailer = FileOutbox(settings.mail_dir)
+    job_queue = (
+        RedisJobQueue(settings.redis_url, heartbeat_seconds=settings.job_lease_seconds)
+        if settings.redis_url
+        else None
+    )
+    runner = JobRunner(
+        db,
+        queue=job_queue,
+        polling=job_queue is None,  # with Redis, jobs come as messages: nothing polls the table
+        concurrency=settings.job_concurrency,
+        lease_seconds=settings.job_lease_seconds,
+        retry_base_seconds=settings.job_retry_seconds,
+        requeue_after_seconds=settings.job_requeue_seconds,
+    )
+    workers = None
+    if job_queue is not None and (worker is not None or settings.workers_in_process):
+        options = worker or WorkerOptions()
+        workers = RedisWorkers(
+            runner,
+            job_queue,
+            kinds=options.kinds,
+            concurrency=options.concurrency or settings.job_concurrency,
+        )
     return Runtime(
         settings=settings,
         db=db,
         pubsub=pubsub,
         handlers=handlers,
         dispatcher=dispatcher,
-        jobs=JobRunner(db),
+        jobs=runner,
         scheduler=Scheduler(db),
         mailer=mailer,
         limiter=limiter,
@@ -131,4 +201,7 @@ def build_runtime(settings: Settings, *, background: bool = True, **db_options: 
         feeds=RedisFeeds(client, size=settings.home_feed_size) if client is not None else NoFeeds(),
         redis=client,
         background=background,
+        job_queue=job_queue,
+        workers=workers,
+        scheduling=worker is None,
     )

@@ -20,7 +20,6 @@ from pixie.services import generations, media
 
 CLEANUP = "maintenance.cleanup"
 CLEANUP_EVERY = timedelta(hours=1)
-REAP_EVERY = timedelta(seconds=30)
 KEEP_REVOKED_TOKENS = timedelta(days=30)
 KEEP_FINISHED_JOBS = timedelta(days=7)
 KEEP_USED_CODES = timedelta(days=1)
@@ -63,9 +62,7 @@ async def cleanup(rt: Runtime) -> dict[str, int]:
 async def enqueue_cleanup(rt: Runtime) -> int | None:
     # One job per hour slot, however many schedulers (or restarts) ask for it.
     slot = int(utcnow().timestamp() // CLEANUP_EVERY.total_seconds())
-    job_id = await jobs.enqueue(rt.db, CLEANUP, unique_key=f"{CLEANUP}:{slot}")
-    rt.jobs.kick()
-    return job_id
+    return await rt.jobs.enqueue(CLEANUP, unique_key=f"{CLEANUP}:{slot}")
 
 
 def install(rt: Runtime) -> None:
@@ -73,11 +70,12 @@ def install(rt: Runtime) -> None:
         return {"removed": await cleanup(rt)}
 
     async def reap() -> None:
-        await jobs.reap(rt.db)
+        await rt.jobs.reap()
+        await rt.jobs.sweep()  # messages lost with Redis are sent again
 
     async def schedule_cleanup() -> None:
         await enqueue_cleanup(rt)
 
     rt.jobs.register(CLEANUP, run_cleanup)
-    rt.scheduler.add("jobs.reap", REAP_EVERY, reap)
+    rt.scheduler.add("jobs.reap", rt.reap_every, reap)
     rt.scheduler.add(CLEANUP, CLEANUP_EVERY, schedule_cleanup)

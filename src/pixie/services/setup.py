@@ -2,6 +2,11 @@
 
 from __future__ import annotations
 
+import importlib
+
+# statuses before polls: the two import each other, and only this order resolves when this module
+# is the first to import either (as `pixie worker` does).
+import pixie.services.statuses  # noqa: F401
 from pixie.infra.runtime import Runtime
 from pixie.services import generations, mail, maintenance, media, polls, scheduled, search, timelines
 from pixie.services.oauth import TokenCache, install_token_cache
@@ -16,4 +21,13 @@ def install(rt: Runtime) -> TokenCache:
     scheduled.install(rt)
     search.install(rt)
     timelines.install(rt)
+    for name in rt.settings.job_modules:
+        # An operator's own job kinds (and the tests'): each module registers its kinds itself.
+        try:
+            module = importlib.import_module(name)
+        except ImportError as exc:
+            raise ValueError(f"PIXIE_JOB_MODULES names {name!r}, which cannot be imported: {exc}") from exc
+        if not callable(getattr(module, "install", None)):
+            raise ValueError(f"PIXIE_JOB_MODULES names {name!r}, which has no install(runtime) function")
+        module.install(rt)
     return install_token_cache(rt)
