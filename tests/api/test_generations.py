@@ -12,6 +12,7 @@ from PIL import Image
 from sqlalchemy import select
 
 from pixie.models.generations import Generation, PromptRefusal
+from pixie.models.media import MediaAttachment
 from pixie.models.system import OutboxEvent
 from tests.conftest import Instance, bearer
 
@@ -37,9 +38,9 @@ async def finished(px: Instance, token: str, generation_id: str, timeout: float 
     raise AssertionError(f"generation {generation_id} did not finish: {r.json()}")
 
 
-async def post(px: Instance, token: str, expect: int = 200, **data: Any) -> dict[str, Any]:
+async def post(px: Instance, token: str, /, **data: Any) -> dict[str, Any]:
     r = await px.client.post("/api/v1/statuses", data=data, headers=bearer(token))
-    assert r.status_code == expect, r.text
+    assert r.status_code == 200, r.text
     return dict(r.json())
 
 
@@ -61,8 +62,11 @@ async def test_four_candidates_are_made_signed_and_one_is_posted(px: Instance) -
         assert c["pixie"]["provenance"]["c2pa"]["digital_source_type"] == "algorithmicMedia"
         assert c["pixie"]["chosen"] is False
     # The stored original carries a manifest that c2pa-python reads back.
-    stored = candidates[1]["url"].split("/media/", 1)[1]
-    data = await px.rt.storage.get(stored)
+    async with px.rt.db.read() as session:
+        row = await session.get(MediaAttachment, int(candidates[1]["id"]))
+    assert row is not None and row.original_key is not None
+    assert candidates[1]["url"] == px.settings.media_url(row.original_key)
+    data = await px.rt.storage.get(row.original_key)
     assert data is not None
     reader = c2pa.Reader(Image.open(io.BytesIO(data)).get_format_mimetype(), io.BytesIO(data))
     assert "algorithmicMedia" in reader.json()
@@ -227,13 +231,18 @@ async def test_others_cannot_see_cancel_or_post_my_candidates(px: Instance) -> N
     assert (await px.client.get(f"{GENERATIONS}/{done['id']}", headers=bearer(bob))).status_code == 404
     assert (await px.client.delete(f"{GENERATIONS}/{done['id']}", headers=bearer(bob))).status_code == 404
     assert (await px.client.get(GENERATIONS, headers=bearer(bob))).json() == []
-    await post(px, bob, expect=422, status="stolen", **{"media_ids[]": [done["candidates"][0]["id"]]})
+    r = await px.client.post(
+        "/api/v1/statuses",
+        data={"status": "stolen", "media_ids[]": [done["candidates"][0]["id"]]},
+        headers=bearer(bob),
+    )
+    assert r.status_code == 422
     mine = (await px.client.get(GENERATIONS, headers=bearer(alice))).json()
     assert [g["id"] for g in mine] == [done["id"]]
 
 
 async def test_the_block_list_refuses_prompts_and_keeps_them_for_moderators(start: Any) -> None:
-    async with start(prompt_blocklist=["forbidden thing", "/bad+word/"]) as px:
+    async with start(prompt_blocklist=["forbidden thing", "/ba+d words?/"]) as px:
         _, alice = await px.user("alice")
         r = await px.client.post(
             GENERATIONS, data={"prompt": "A Forbidden Thing at dawn"}, headers=bearer(alice)
@@ -243,7 +252,7 @@ async def test_the_block_list_refuses_prompts_and_keeps_them_for_moderators(star
             GENERATIONS, data={"prompt": "a cat", "negative_prompt": "baaad words"}, headers=bearer(alice)
         )
         assert r.status_code == 422
-        assert "bad+word" not in r.json()["error"]  # a pattern is never echoed
+        assert "ba+d" not in r.json()["error"]  # a pattern is never echoed
         async with px.rt.db.read() as session:
             refusals = list(await session.scalars(select(PromptRefusal).order_by(PromptRefusal.id)))
             generations = list(await session.scalars(select(Generation)))
