@@ -16,10 +16,11 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from pixie.app import api_routes
 from pixie.models.notifications import Notification
+from pixie.models.statuses import Status
 from tests.conftest import Instance, bearer
 from tests.media import images
 
@@ -68,6 +69,9 @@ CONTEXT: dict[str, frozenset[str]] = {
     "dave_post": frozenset({"poll"}),
     "poll": frozenset({"dave_post"}),
 }
+# The remix tree follows the thread: each of these posts remixes the one it answers, so a post's
+# lineage (ancestors and descendants) holds what its context holds.
+REMIXES = {"reply": "public", "private": "reply", "direct": "public", "poll": "dave_post"}
 TAGGED = {  # the hashtags of each post, besides #sweep, which all of them carry
     "public": {"sunny"},
     "unlisted": {"rainy"},
@@ -155,6 +159,9 @@ EXEMPT: dict[str, str] = {
     "/nodeinfo/2.1": "server metadata",
     "/.well-known/oauth-authorization-server": "OAuth metadata",
     "/health": "a health check",
+    "/api/v1/pixie/styles": "style presets",
+    "/api/v1/pixie/generations": "the caller's own generations (tests/api/test_generations.py)",
+    "/api/v1/pixie/generations/{generation_id}": "one of the caller's generations (test_generations.py)",
 }
 
 MARKER = re.compile(r"pxmark(\d+)")
@@ -292,6 +299,13 @@ async def build(px: Instance) -> World:
                 "status": f"pxmark{marker} pxsweep edited #sweep " + " ".join(f"#{t}" for t in TAGGED[edited])
             },
         )
+    async with px.rt.write() as session:
+        for child, parent in REMIXES.items():
+            await session.execute(
+                update(Status)
+                .where(Status.id == int(w.status_ids[child]))
+                .values(remix_of_id=int(w.status_ids[parent]))
+            )
     made = await w.call("POST", "/api/v1/lists", "bob", data={"title": "Alice"})
     w.list_id = made["id"]
     await w.call("POST", f"/api/v1/lists/{w.list_id}/accounts", "bob", data={"account_ids[]": str(alice_id)})
@@ -406,6 +420,12 @@ def status_probes(w: World) -> list[Probe]:
         found += [
             Probe("/api/v1/statuses/{status_id}", base, s(post), anchor=post),
             Probe("/api/v1/statuses/{status_id}/context", base + "/context", thread, anchor=post),
+            Probe(
+                "/api/v1/pixie/statuses/{status_id}/lineage",
+                f"/api/v1/pixie/statuses/{status_id}/lineage",
+                thread,
+                anchor=post,
+            ),
             # These answer about the post the path names, not its original when it is a reblog.
             Probe(
                 "/api/v1/statuses/{status_id}/source",
