@@ -56,6 +56,9 @@ bench: install-dev
 	$(BIN)/python bench/media_processing.py
 	$(BIN)/python bench/home_timeline.py
 	$(BIN)/python bench/fan_out.py
+	$(BIN)/python bench/sketch_render.py
+	$(BIN)/python bench/provenance_signing.py
+	$(BIN)/python bench/generation.py
 
 lock:
 	rm -rf /tmp/pixie-lock && $(PYTHON) -m venv /tmp/pixie-lock

@@ -369,6 +369,20 @@ async def _forget(rt: Runtime, candidate: MediaAttachment) -> None:
     await media.forget_files(rt, candidate.stored_keys())
 
 
+class _NoLongerOurs(jobs.PermanentJobError):
+    """The job was cancelled or handed to another worker while this attempt ran."""
+
+
+async def _finished(rt: Runtime, generation: Generation, state: str) -> None:
+    async with rt.write() as session:
+        record(
+            session,
+            events.GenerationFinished(
+                generation_id=generation.id, account_id=generation.account_id, state=state
+            ),
+        )
+
+
 async def run(rt: Runtime, context: jobs.JobContext) -> dict[str, Any]:
     """The job: renders the candidates still missing (a retry keeps those already made)."""
     async with rt.db.read() as session:
@@ -380,6 +394,23 @@ async def run(rt: Runtime, context: jobs.JobContext) -> dict[str, Any]:
                 select(MediaAttachment.seed).where(MediaAttachment.generation_id == generation.id)
             )
         )
+        attempts = await session.scalar(select(Job.max_attempts).where(Job.id == context.id)) or 1
+    try:
+        result = await _render(rt, context, generation, made)
+    except _NoLongerOurs:
+        raise
+    except (jobs.PermanentJobError, jobs.RetryableJobError) as failed:
+        # A failure is an event once no attempt is left (the job row says so too).
+        if isinstance(failed, jobs.PermanentJobError) or context.attempt >= attempts:
+            await _finished(rt, generation, jobs.FAILED)
+        raise
+    await _finished(rt, generation, jobs.SUCCEEDED)
+    return result
+
+
+async def _render(
+    rt: Runtime, context: jobs.JobContext, generation: Generation, made: set[int | None]
+) -> dict[str, Any]:
     generator = rt.generator
     style = style_by_id(generation.style) if generation.style else None
     prompt, negative = apply_style(style, generation.prompt, generation.negative_prompt)
@@ -425,7 +456,7 @@ async def run(rt: Runtime, context: jobs.JobContext) -> dict[str, Any]:
             await _forget(rt, candidate)
             # Cancelled or handed to another worker: nothing of this attempt is kept, and the
             # failure it records is conditional on the job being ours, so it changes nothing.
-            raise jobs.PermanentJobError("The generation was cancelled or taken over by another worker")
+            raise _NoLongerOurs("The generation was cancelled or taken over by another worker")
         made.add(seed)
         async with rt.write() as session:
             record(
@@ -438,13 +469,6 @@ async def run(rt: Runtime, context: jobs.JobContext) -> dict[str, Any]:
                 ),
             )
         await context.progress((i + 1) / n)
-    async with rt.write() as session:
-        record(
-            session,
-            events.GenerationFinished(
-                generation_id=generation.id, account_id=generation.account_id, state=jobs.SUCCEEDED
-            ),
-        )
     return {"candidates": len(made)}
 
 
