@@ -29,7 +29,7 @@ async def test_a_post_with_mentions_tags_and_links(px: Instance) -> None:
     assert s["tags"] == [{"name": "foxart", "url": "https://pixie.test/tags/foxart"}]
     assert '<a href="https://example.com/x"' in s["content"]
     assert "<script>" not in s["content"] and "&lt;script&gt;" in s["content"]
-    assert s["pixie"] == {}
+    assert s["pixie"] == {"generation": None, "remix_of": None, "remixes_count": 0, "allow_remix": None}
     assert s["text"] is None
     again = await px.client.get(f"/api/v1/statuses/{s['id']}")
     assert again.status_code == 200

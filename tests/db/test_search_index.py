@@ -5,17 +5,19 @@ from __future__ import annotations
 import uuid
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from dataclasses import dataclass
 from pathlib import Path
 
 from alembic import command
-from sqlalchemy import select, text
+from sqlalchemy import bindparam, select, text
 from sqlalchemy.engine import Connection
 
 from pixie.db.engine import Database
+from pixie.db.ids import new_id
 from pixie.db.migrate import alembic_config, upgrade
+from pixie.db.types import UTCDateTime
 from pixie.infra.search import parse_query, search_index_for
 from pixie.models.accounts import Account
-from pixie.models.statuses import Status
 from tests.conftest import PG_URL, Backend
 
 BEFORE_SEARCH = "0008-1"  # the revision before the one that made the index
@@ -44,6 +46,11 @@ async def fresh_database(tmp_path: Path, backend: Backend) -> AsyncIterator[Data
         await admin.dispose()
 
 
+@dataclass(frozen=True)
+class Posted:
+    id: int
+
+
 async def _downgrade(db: Database, revision: str) -> None:
     def run(connection: Connection) -> None:
         cfg = alembic_config()
@@ -63,11 +70,33 @@ async def test_the_migration_indexes_the_posts_already_there(tmp_path: Path, bac
             author = Account(username="early")
             session.add(author)
             await session.flush()
-            kept = Status(account_id=author.id, text="an old heron", spoiler_text="birds")
-            gone = Status(account_id=author.id, text="a deleted heron", deleted_at=author.created_at)
-            pictured = Status(account_id=author.id, text="look")
-            session.add_all([kept, gone, pictured])
-            await session.flush()
+            # Only the columns statuses had at that revision: the model has gained more since.
+            kept, gone, pictured = Posted(new_id()), Posted(new_id()), Posted(new_id())
+            for post, words, spoiler, deleted in (
+                (kept, "an old heron", "birds", None),
+                (gone, "a deleted heron", "", author.created_at),
+                (pictured, "look", "", None),
+            ):
+                await session.execute(
+                    text(
+                        "INSERT INTO statuses (id, account_id, text, content, spoiler_text, sensitive,"
+                        " visibility, deleted_at, replies_count, reblogs_count, favourites_count, created_at)"
+                        " VALUES (:id, :account_id, :text, '', :spoiler, :sensitive, 'public', :deleted,"
+                        " 0, 0, 0, :created_at)"
+                    ).bindparams(
+                        bindparam("deleted", type_=UTCDateTime()),
+                        bindparam("created_at", type_=UTCDateTime()),
+                    ),
+                    {
+                        "id": post.id,
+                        "account_id": author.id,
+                        "text": words,
+                        "spoiler": spoiler,
+                        "sensitive": False,
+                        "deleted": deleted,
+                        "created_at": author.created_at,
+                    },
+                )
             # Only the columns media attachments had at that revision: the model has gained more since.
             await session.execute(
                 text(
