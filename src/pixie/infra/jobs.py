@@ -168,10 +168,6 @@ class JobRunner:
     def name(self) -> str:
         return self._name
 
-    @property
-    def queue(self) -> JobQueue | None:
-        return self._queue
-
     def register(self, kind: str, function: JobFunction, *, timeout: float | None = None) -> None:
         """Makes ``kind`` runnable here. An attempt that runs past ``timeout`` seconds is stopped and
         counts as a failed attempt (retried with backoff while attempts remain)."""
@@ -180,11 +176,6 @@ class JobRunner:
     @property
     def kinds(self) -> list[str]:
         return list(self._kinds)
-
-    @property
-    def running(self) -> int:
-        """Jobs running in this process now."""
-        return len(self._running)
 
     def kick(self) -> None:
         self._wake.set()
