@@ -334,27 +334,44 @@ async def test_a_duplicate_message_runs_the_job_once(stack: Stack, tmp_path: Pat
     assert (await stack.job(job_id)).attempts == done.attempts == 1
 
 
-async def test_a_killed_workers_job_is_reaped_and_finished_by_another(stack: Stack, tmp_path: Path) -> None:
+async def test_a_stopped_worker_hands_its_job_back_and_a_killed_ones_job_is_reaped(
+    stack: Stack, tmp_path: Path
+) -> None:
     marker = tmp_path / "marks"
-    first, second = stack.start_workers(2, "--kinds", "test.victim", "--concurrency", "1")
+    workers = stack.start_workers(3, "--kinds", "test.victim", "--concurrency", "1")
+    by_pid = {w.process.pid: w for w in workers}
+
+    async def runner_of(attempt: int) -> Worker:
+        while len(starts := marks(marker, "start")) < attempt:
+            await asyncio.sleep(0.02)
+        return by_pid[int(starts[attempt - 1]["pid"])]
+
     job_id = await stack.producer.enqueue("test.victim", {"seconds": 2, "marker": str(marker)})
     assert job_id is not None
-    await stack.wait_for(job_id, "running")
-    while not marks(marker, "start"):
-        await asyncio.sleep(0.02)
-    victim_pid = int(marks(marker, "start")[0]["pid"])
-    victim, survivor = (first, second) if first.process.pid == victim_pid else (second, first)
-    assert victim.process.pid == victim_pid
-    victim.process.send_signal(signal.SIGKILL)
-    victim.process.wait()
-    killed = time.monotonic()
+
+    # A deploy stops the worker (SIGTERM): the job goes back to the queue at once, and the cut
+    # short attempt does not count.
+    stopped = await runner_of(1)
+    stopped.process.send_signal(signal.SIGTERM)
+    asked = time.monotonic()
+    killed = await runner_of(2)
+    assert time.monotonic() - asked < 2.0  # not after the lease would have run out
+    assert stopped.process.wait(timeout=10) == 0
+    assert (await stack.job(job_id)).attempts == 1
+
+    # A crash (SIGKILL) tells nobody: the lease (2 s) runs out, the reaper (every second) queues
+    # the job again and the last worker runs it to the end (2 s).
+    killed.process.send_signal(signal.SIGKILL)
+    killed.process.wait()
+    at = time.monotonic()
     done = await stack.wait_for(job_id, "succeeded", "failed", timeout=20)
-    assert done.state == "succeeded"
-    assert done.attempts == 2
+    assert time.monotonic() - at < 10
+    (survivor,) = [w for w in workers if w not in (stopped, killed)]
+    assert (done.state, done.attempts) == ("succeeded", 2)
     assert done.result == {"pid": survivor.process.pid, "slept": 2}
-    # The lease (2 s) ran out, the reaper (every second) queued it again, the survivor ran it (2 s).
-    assert time.monotonic() - killed < 10
-    assert [int(m["pid"]) for m in marks(marker, "start")] == [victim_pid, survivor.process.pid]
+    starts = [int(m["pid"]) for m in marks(marker, "start")]
+    assert starts == [stopped.process.pid, killed.process.pid, survivor.process.pid]
+    assert [int(m["attempt"]) for m in marks(marker, "start")] == [1, 1, 2]
 
 
 async def test_jobs_queued_when_redis_restarts_still_finish(stack: Stack, tmp_path: Path) -> None:

@@ -20,6 +20,7 @@ import logging
 import os
 import secrets
 import socket
+from collections import deque
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -158,15 +159,14 @@ class JobRunner:
         self._wake = asyncio.Event()
         self._tasks: list[asyncio.Task[None]] = []
         self._running: dict[tuple[int, int], _Running] = {}
+        # Jobs announced in this process, due now: the polling loops claim these by id first,
+        # which saves them a look at the table.
+        self._announced: deque[int] = deque()
         self._keeper: asyncio.Task[None] | None = None
 
     @property
     def name(self) -> str:
         return self._name
-
-    @property
-    def queue(self) -> JobQueue | None:
-        return self._queue
 
     def register(self, kind: str, function: JobFunction, *, timeout: float | None = None) -> None:
         """Makes ``kind`` runnable here. An attempt that runs past ``timeout`` seconds is stopped and
@@ -177,11 +177,6 @@ class JobRunner:
     def kinds(self) -> list[str]:
         return list(self._kinds)
 
-    @property
-    def running(self) -> int:
-        """Jobs running in this process now."""
-        return len(self._running)
-
     def kick(self) -> None:
         self._wake.set()
 
@@ -190,7 +185,9 @@ class JobRunner:
         be sent is sent again by the sweeper, since its job stays ``queued``."""
         if not messages:
             return
-        if self._polling:
+        if self._polling and self._tasks:
+            now = utcnow()
+            self._announced.extend(m.id for m in messages if m.run_after <= now and m.kind in self._kinds)
             self.kick()
         if self._queue is not None:
             try:
@@ -231,6 +228,7 @@ class JobRunner:
         """Stops polling and hands the jobs still running here back to the queue."""
         await cancel_all(self._tasks)
         self._tasks.clear()
+        self._announced.clear()
         # Jobs run by direct calls (run_one, run_job) stop here; each is handed back as it ends.
         orphans = [r.task for r in self._running.values()]
         for task in orphans:
@@ -243,15 +241,20 @@ class JobRunner:
 
     async def _loop(self) -> None:
         while True:
+            # Cleared before looking, so a kick that comes while this loop looks is not lost.
+            self._wake.clear()
             try:
-                ran = await self.run_one()
+                if self._announced:
+                    await self.run_job(self._announced.popleft())
+                    ran = True  # look again at once
+                else:
+                    ran = await self.run_one()
             except asyncio.CancelledError:
                 raise
             except Exception:
                 log.exception("job runner failed")
                 ran = False
             if not ran:
-                self._wake.clear()
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(self._wake.wait(), timeout=self._poll)
 
@@ -264,23 +267,29 @@ class JobRunner:
         }
 
     async def _claim_next(self) -> Job | None:
-        now = utcnow()
-        async with self._db.write() as session:
-            candidate = await session.scalar(
-                select(Job.id)
-                .where(Job.state == QUEUED, Job.run_after <= now, Job.kind.in_(self.kinds))
-                .order_by(Job.run_after, Job.id)
-                .limit(1)
-            )
+        # The look costs only a read, so an idle poll never takes SQLite's one writer from the
+        # requests; the claim itself is conditional, and another runner may win it (look again).
+        for _ in range(3):
+            now = utcnow()
+            async with self._db.read() as session:
+                candidate = await session.scalar(
+                    select(Job.id)
+                    .where(Job.state == QUEUED, Job.run_after <= now, Job.kind.in_(self.kinds))
+                    .order_by(Job.run_after, Job.id)
+                    .limit(1)
+                )
             if candidate is None:
                 return None
-            claimed = await session.scalar(
-                update(Job)
-                .where(Job.id == candidate, Job.state == QUEUED)
-                .values(**self._claim_values(now))
-                .returning(Job)
-            )
-            return claimed
+            async with self._db.write() as session:
+                claimed: Job | None = await session.scalar(
+                    update(Job)
+                    .where(Job.id == candidate, Job.state == QUEUED)
+                    .values(**self._claim_values(now))
+                    .returning(Job)
+                )
+            if claimed is not None:
+                return claimed
+        return None
 
     async def run_one(self) -> bool:
         """Claims and runs one due job of this runner's kinds; False when there was none."""
