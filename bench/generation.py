@@ -34,7 +34,9 @@ def start_workers(env: dict[str, str], root: Path, count: int) -> list[subproces
     for i in range(count):
         log = (root / f"worker-{i}.log").open("wb")
         workers.append(
-            subprocess.Popen([str(PIXIE), "worker", "--concurrency", "1"], env=env, cwd=root, stdout=log, stderr=log)
+            subprocess.Popen(
+                [str(PIXIE), "worker", "--concurrency", "1"], env=env, cwd=root, stdout=log, stderr=log
+            )
         )
     deadline = time.monotonic() + 30
     for i in range(count):
@@ -93,8 +95,9 @@ def measure(count: int, args: argparse.Namespace) -> None:
                     firsts.append((first_at - started) * 1000)
                     alls.append((all_at - started) * 1000)
                 started = time.perf_counter()
+                one = {**ask, "n": "1"}
                 ids = [
-                    http.post("/api/v1/pixie/generations", data={**ask, "n": "1", "seed": str(1000 + i)}).json()["id"]
+                    http.post("/api/v1/pixie/generations", data={**one, "seed": str(1000 + i)}).json()["id"]
                     for i in range(args.jobs)
                 ]
                 for job_id in ids:
@@ -111,7 +114,8 @@ def measure(count: int, args: argparse.Namespace) -> None:
         f"  n=4 at 1024x1024, first candidate ms: p50 {statistics.median(firsts):.0f}  "
         f"max {max(firsts):.0f};  all four: p50 {statistics.median(alls):.0f}  max {max(alls):.0f}"
     )
-    print(f"  {args.jobs} generations of one candidate in {seconds:.2f} s = {args.jobs / seconds:.1f} per second")
+    rate = args.jobs / seconds
+    print(f"  {args.jobs} generations of one candidate in {seconds:.2f} s = {rate:.1f} per second")
 
 
 def main() -> None:
