@@ -321,7 +321,8 @@ class RedisStreamsDispatcher:
                 return  # a group not created yet needs everything
             floor = group["last-delivered-id"]
             if group["pending"]:
-                floor = (await self._client.xpending(self._stream, sub.group))["min"]
+                # Acknowledged meanwhile (min None): nothing is pending, the delivered id is the floor.
+                floor = (await self._client.xpending(self._stream, sub.group))["min"] or floor
             floors.append(_stream_id(floor))
         if floors:
             oldest = min(floors)
