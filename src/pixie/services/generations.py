@@ -531,22 +531,9 @@ async def of_statuses(session: AsyncSession, generation_ids: set[int]) -> dict[i
 
 
 async def remove_old_candidates(rt: Runtime) -> int:
-    """Removes candidates nobody posted once the retention has passed (rows first, then files)."""
-    cutoff = utcnow() - timedelta(days=rt.settings.generation_candidate_retention_days)
-    async with rt.write() as session:
-        old = list(
-            await session.scalars(
-                select(MediaAttachment).where(
-                    MediaAttachment.origin == CANDIDATE,
-                    MediaAttachment.status_id.is_(None),
-                    MediaAttachment.created_at < cutoff,
-                )
-            )
-        )
-        if old:
-            await session.execute(delete(MediaAttachment).where(MediaAttachment.id.in_([m.id for m in old])))
-    await media.forget_files(rt, [key for m in old for key in m.stored_keys()])
-    return len(old)
+    """Removes candidates nobody posted once the retention has passed."""
+    days = rt.settings.generation_candidate_retention_days
+    return await media.remove_unused(rt, CANDIDATE, timedelta(days=days))
 
 
 def install(rt: Runtime) -> None:

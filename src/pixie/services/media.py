@@ -470,14 +470,20 @@ async def of_statuses(session: AsyncSession, status_ids: Iterable[int]) -> dict[
 
 async def remove_unattached(rt: Runtime) -> int:
     """Removes uploads no post has used for ``media_unattached_hours`` (generation candidates have
-    their own retention). Rows go first, then files: a failure leaves files, never broken rows."""
-    cutoff = utcnow() - timedelta(hours=rt.settings.media_unattached_hours)
+    their own retention)."""
+    return await remove_unused(rt, UPLOAD, timedelta(hours=rt.settings.media_unattached_hours))
+
+
+async def remove_unused(rt: Runtime, origin: str, older_than: timedelta) -> int:
+    """Removes images of ``origin`` that no post uses and that are older than ``older_than``, a
+    thousand at a time. Rows go first, then files: a failure leaves files, never broken rows."""
+    cutoff = utcnow() - older_than
     async with rt.write() as session:
         old = list(
             await session.scalars(
                 select(MediaAttachment)
                 .where(
-                    MediaAttachment.origin == UPLOAD,
+                    MediaAttachment.origin == origin,
                     MediaAttachment.status_id.is_(None),
                     MediaAttachment.created_at < cutoff,
                 )
