@@ -232,6 +232,7 @@ class Instance:
     settings: Settings
     backend: Backend
     tmp_path: Path
+    app: Any = None
 
     async def app_credentials(
         self,
@@ -290,6 +291,16 @@ class Instance:
         assert r.status_code == 200, r.text
         return str(r.json()["access_token"])
 
+    async def post(self, token: str, /, **data: Any) -> dict[str, Any]:
+        """A status posted through the API (``status=``, ``visibility=``, ...), as its entity."""
+        r = await self.client.post("/api/v1/statuses", data=data, headers=bearer(token))
+        assert r.status_code == 200, r.text
+        return dict(r.json())
+
+    async def follow(self, token: str, account_id: int, **data: Any) -> None:
+        r = await self.client.post(f"/api/v1/accounts/{account_id}/follow", data=data, headers=bearer(token))
+        assert r.status_code == 200, r.text
+
     async def invite(self, **kwargs: Any) -> str:
         from pixie.services import invites
 
@@ -310,7 +321,7 @@ async def running(
     async with app.router.lifespan_context(app):
         transport = httpx.ASGITransport(app=app, client=("127.0.0.1", 50000))
         async with httpx.AsyncClient(transport=transport, base_url="https://pixie.test") as client:
-            yield Instance(rt, client, settings, backend, tmp_path)
+            yield Instance(rt, client, settings, backend, tmp_path, app)
 
 
 @pytest.fixture

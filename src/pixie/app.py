@@ -19,6 +19,7 @@ from pixie.api.oauth import router as oauth_router
 from pixie.api.params import REQUEST_MODELS
 from pixie.api.pixie.generations import router as generations_router
 from pixie.api.responses import JSON
+from pixie.api.streaming import Streaming
 from pixie.api.v1.accounts import router as accounts_router
 from pixie.api.v1.apps import router as apps_router
 from pixie.api.v1.blocks import router as blocks_router
@@ -39,6 +40,8 @@ from pixie.api.wellknown import router as wellknown_router
 from pixie.config import Settings
 from pixie.db.schema import check_at_head
 from pixie.infra.runtime import Runtime, build_runtime
+from pixie.realtime import publisher
+from pixie.realtime.hub import Hub
 from pixie.services import setup
 from pixie.web.auth import router as auth_pages_router
 from pixie.web.oauth import router as oauth_pages_router
@@ -81,6 +84,8 @@ def create_app(
     settings.ensure_secret_key()
     rt = runtime or build_runtime(settings)
     token_cache = setup.install(rt)
+    publisher.install(rt)
+    hub = Hub(rt, token_cache)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -88,9 +93,11 @@ def create_app(
             # A process never runs against a schema it was not written for.
             await check_at_head(rt.db)
         await rt.start()
+        await hub.start()
         try:
             yield
         finally:
+            await hub.stop()
             await rt.stop()
 
     app = FastAPI(
@@ -104,12 +111,14 @@ def create_app(
     )
     app.state.runtime = rt
     app.state.token_cache = token_cache
+    app.state.hub = hub
     api_errors.install(app)
     for router in ROUTERS:
         app.include_router(router)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
 
-    # Outermost last: request id -> trailing slash -> CORS -> body limit -> rate limits -> routes.
+    # Outermost last: streaming -> request id -> trailing slash -> CORS -> body limit -> rate limits
+    # -> routes.
     if settings.rate_limits:
         app.add_middleware(RateLimits, runtime=rt, limiter=rt.limiter)
     app.add_middleware(
@@ -118,6 +127,8 @@ def create_app(
     app.add_middleware(ApiCors)
     app.add_middleware(TrailingSlash)
     app.add_middleware(RequestContext)
+    # Outside everything: a stream connection holds no frame of the layers it never needs.
+    app.add_middleware(Streaming, runtime=rt, hub=hub, tokens=token_cache)
 
     def openapi() -> dict[str, Any]:
         if app.openapi_schema is None:

@@ -64,6 +64,7 @@ def serve(host: str, port: int, workers: int, migrate: bool) -> None:
     """Serve the API and web app."""
     import uvicorn
 
+    from pixie.api.streaming import SERVER_OPTIONS
     from pixie.logs import configure_logging
 
     settings = _settings()
@@ -84,6 +85,7 @@ def serve(host: str, port: int, workers: int, migrate: bool) -> None:
         log_config=None,
         proxy_headers=False,  # X-Forwarded-For is read only behind PIXIE_TRUSTED_PROXIES
         server_header=False,
+        **SERVER_OPTIONS,
     )
 
 
@@ -107,6 +109,7 @@ def worker(concurrency: int | None, kinds: str) -> None:
     from pixie.db.schema import SchemaNotAtHead, check_at_head
     from pixie.infra.runtime import WorkerOptions, build_worker_runtime
     from pixie.logs import configure_logging
+    from pixie.realtime import publisher
     from pixie.services import setup
 
     settings = _settings()
@@ -125,6 +128,7 @@ def worker(concurrency: int | None, kinds: str) -> None:
         rt = build_worker_runtime(settings, options)
         try:
             setup.install(rt)
+            publisher.install(rt)  # every process that dispatches events runs every handler group
             unknown = sorted(set(options.kinds) - set(rt.jobs.kinds))
             if unknown:
                 known = ", ".join(sorted(rt.jobs.kinds))

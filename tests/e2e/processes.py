@@ -7,14 +7,16 @@ import socket
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TypeVar
 
 import httpx
 
 PIXIE = Path(sys.executable).parent / "pixie"
+T = TypeVar("T")
 
 
 def free_port() -> int:
@@ -87,3 +89,15 @@ def serve(
         except subprocess.TimeoutExpired:
             process.kill()
             process.wait()
+
+
+def eventually(check: Callable[[], T | None], what: str, seconds: float = 10.0) -> T:
+    """What ``check`` answers once it answers something (the search index, background jobs)."""
+    deadline = time.monotonic() + seconds
+    while True:
+        found = check()
+        if found:
+            return found
+        if time.monotonic() > deadline:
+            raise AssertionError(f"{what}: not within {seconds} s")
+        time.sleep(0.1)

@@ -21,8 +21,8 @@ import pytest
 from mastodon import Mastodon
 
 from tests.conftest import REDIS_URL, require_service
+from tests.e2e.conftest import fresh_database
 from tests.e2e.processes import clean_env, free_port, pixie, serve
-from tests.e2e.test_mastodon_client_social import fresh_database
 from tests.e2e.test_workers import spawn_workers, wait_ready
 
 pytestmark = pytest.mark.e2e

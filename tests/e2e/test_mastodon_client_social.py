@@ -9,98 +9,23 @@ Rate limits stay on, as on default settings.
 
 from __future__ import annotations
 
-import asyncio
 import io
-import os
-import secrets
 import time
-import uuid
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any
 
 import httpx
 import pytest
 from mastodon import Mastodon, MastodonNotFoundError
 from PIL import Image
-from sqlalchemy import text
 
-from pixie.db.engine import Database
-from tests.conftest import PG_URL, REDIS_URL, make_bucket, require_service
-from tests.e2e.processes import clean_env, free_port, pixie, serve
+from tests.e2e.processes import clean_env, eventually, pixie, serve
 
 pytestmark = pytest.mark.e2e
 
 PASSWORD = "correct horse battery staple"
 SCOPES = ["read", "write", "follow"]
 POSTS = 47  # more than two pages of 20
-T = TypeVar("T")
-
-
-@contextmanager
-def fresh_database() -> Iterator[str]:
-    """A PostgreSQL database of its own, dropped afterwards."""
-    require_service("PostgreSQL", 5432)
-    name = f"pixie_e2e_{uuid.uuid4().hex[:8]}"
-
-    async def run(sql: str) -> None:
-        db = Database(PG_URL)
-        async with db.write_engine.connect() as conn:
-            await conn.execution_options(isolation_level="AUTOCOMMIT")
-            await conn.execute(text(sql))
-        await db.dispose()
-
-    asyncio.run(run(f'CREATE DATABASE "{name}"'))
-    try:
-        yield PG_URL.replace("/test?", f"/{name}?")
-    finally:
-        asyncio.run(run(f'DROP DATABASE "{name}" WITH (FORCE)'))
-
-
-@pytest.fixture(params=["embedded", "production"])
-def settings(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[dict[str, str]]:
-    """The server's PIXIE_* settings: embedded defaults, or PostgreSQL + Redis + S3."""
-    port = free_port()
-    values = {
-        "data_dir": str(tmp_path / "var"),
-        "base_url": f"http://127.0.0.1:{port}",
-        "secret_key": secrets.token_urlsafe(32),
-        "port": str(port),
-        # Images over 100,000 pixels are processed in the background: the upload answers 202.
-        "media_async_pixels": "100000",
-    }
-    if request.param == "embedded":
-        yield values
-        return
-    require_service("Redis", 6379)
-    import redis
-
-    # A Redis database of its own: the server's consumers must see only this test's events.
-    redis_url = os.environ.get("PIXIE_TEST_E2E_REDIS_URL", REDIS_URL.rsplit("/", 1)[0] + "/13")
-    redis.Redis.from_url(redis_url).flushdb()
-    endpoint = request.getfixturevalue("s3_endpoint")
-    with fresh_database() as database:
-        yield values | {
-            "database_url": database,
-            "redis_url": redis_url,
-            "s3_bucket": make_bucket(endpoint),
-            "s3_endpoint_url": endpoint,
-            "s3_access_key_id": "test",
-            "s3_secret_access_key": "test",
-        }
-
-
-def eventually(check: Callable[[], T | None], what: str, seconds: float = 10.0) -> T:
-    """What ``check`` answers once it answers something (the search index, background jobs)."""
-    deadline = time.monotonic() + seconds
-    while True:
-        found = check()
-        if found:
-            return found
-        if time.monotonic() > deadline:
-            raise AssertionError(f"{what}: not within {seconds} s")
-        time.sleep(0.1)
 
 
 def jpeg(width: int, height: int) -> bytes:

@@ -23,7 +23,7 @@ from pixie.services import oauth
 log = logging.getLogger("pixie.access")
 
 
-async def _send_error(
+async def send_error(
     send: Send, status: int, message: str, headers: list[tuple[bytes, bytes]] | None = None
 ) -> None:
     body = orjson.dumps({"error": message})
@@ -141,10 +141,10 @@ class BodyLimit:
             try:
                 declared = int(length)
             except ValueError:
-                await _send_error(send, 400, "The Content-Length header is not a number")
+                await send_error(send, 400, "The Content-Length header is not a number")
                 return
             if declared > limit:
-                await _send_error(send, 413, f"The request body is too large (limit {limit} bytes)")
+                await send_error(send, 413, f"The request body is too large (limit {limit} bytes)")
                 return
         received = 0
         too_large = False
@@ -170,10 +170,10 @@ class BodyLimit:
             await self.app(scope, counting_receive, tracking_send)
         except BodyTooLarge:
             if not response_started:
-                await _send_error(send, 413, f"The request body is too large (limit {limit} bytes)")
+                await send_error(send, 413, f"The request body is too large (limit {limit} bytes)")
         except Exception:
             if too_large and not response_started:
-                await _send_error(send, 413, f"The request body is too large (limit {limit} bytes)")
+                await send_error(send, 413, f"The request body is too large (limit {limit} bytes)")
             else:
                 raise
 
@@ -238,7 +238,7 @@ class RateLimits:
         headers = _headers(verdict)
         if not verdict.allowed:
             headers.append((b"retry-after", str(verdict.retry_after).encode()))
-            await _send_error(send, 429, "Too many requests", headers)
+            await send_error(send, 429, "Too many requests", headers)
             return
 
         async def send_with_headers(message: Message) -> None:

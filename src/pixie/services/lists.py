@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import delete, exists, func, or_, select
+from sqlalchemy import and_, delete, exists, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from pixie.errors import Invalid, NotFound
@@ -219,8 +219,15 @@ async def timeline(rt: Runtime, owner_id: int, list_id: int, paging: Paging) -> 
     """The members' posts that the owner may see, newest first."""
     async with rt.db.read() as session:
         found = await _owned(session, owner_id, list_id)
-    members_ = select(ListAccount.account_id).where(ListAccount.list_id == list_id)
-    query = select(Status).where(
-        Status.account_id.in_(members_), visible_to(owner_id), not_muted(owner_id), _replies(found)
+    return await timeline_page(rt, select(Status).where(list_rule(found)), paging, owner_id)
+
+
+def list_rule(found: List) -> Any:
+    """A SQL condition on Status: the posts of the list's timeline (its live stream asks it too)."""
+    members_ = select(ListAccount.account_id).where(ListAccount.list_id == found.id)
+    return and_(
+        Status.account_id.in_(members_),
+        visible_to(found.account_id),
+        not_muted(found.account_id),
+        _replies(found),
     )
-    return await timeline_page(rt, query, paging, owner_id)

@@ -529,7 +529,11 @@ async def account_changed(rt: Runtime, account_id: int) -> None:
 
 async def authenticate(rt: Runtime, cache: TokenCache, raw_token: str) -> Principal:
     """The principal behind a bearer token: one indexed query, cached; 401 when it is not valid."""
-    token_hash = digest(raw_token)
+    return await principal_by_hash(rt, cache, digest(raw_token))
+
+
+async def principal_by_hash(rt: Runtime, cache: TokenCache, token_hash: str) -> Principal:
+    """The principal behind a token's hash (a live stream checks its token again with it)."""
     principal = cache.get(token_hash)
     if principal is None:
         generation = cache.generation

@@ -8,6 +8,7 @@ author until it ends.
 from __future__ import annotations
 
 import logging
+from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -144,6 +145,22 @@ async def _views(
             show_totals=expired or not p.hide_totals or mine,
         )
     return views
+
+
+async def votes_of(
+    session: AsyncSession, status_ids: Collection[int], viewer_ids: Collection[int]
+) -> dict[int, list[tuple[int, int]]]:
+    """The viewers' votes on these statuses' polls, as (poll, choice) pairs by viewer, in one query."""
+    found: dict[int, list[tuple[int, int]]] = {}
+    if not viewer_ids:
+        return found
+    for viewer, poll_id, choice in await session.execute(
+        select(PollVote.account_id, PollVote.poll_id, PollVote.choice)
+        .join(Poll, Poll.id == PollVote.poll_id)
+        .where(one_of(Poll.status_id, status_ids), one_of(PollVote.account_id, viewer_ids))
+    ):
+        found.setdefault(viewer, []).append((poll_id, choice))
+    return found
 
 
 async def get(rt: Runtime, poll_id: int, viewer_id: int | None) -> PollView:

@@ -2,12 +2,24 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import CompoundSelect, Select, exists, false, func, literal, or_, select, union_all, update
+from sqlalchemy import (
+    CompoundSelect,
+    Select,
+    and_,
+    exists,
+    false,
+    func,
+    literal,
+    or_,
+    select,
+    union_all,
+    update,
+)
 from sqlalchemy import delete as delete_rows
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -87,37 +99,69 @@ Reuse = Callable[[Status, Account], object | None]
 _VIEWER_STATES = ("favourited", "bookmarked", "reblogged", "pinned", "muted")
 
 
-async def _viewer_state(
-    session: AsyncSession, viewer_id: int | None, ids: list[int], conversations: set[int]
-) -> dict[str, set[int]]:
-    """The viewer's own marks on a page (which posts they favourited, bookmarked, reblogged and
-    pinned, which conversations they muted) in one round trip."""
-    state: dict[str, set[int]] = {name: set() for name in _VIEWER_STATES}
-    if viewer_id is None:
+async def _marks(
+    session: AsyncSession, viewer_ids: Collection[int], ids: Collection[int], conversations: Collection[int]
+) -> dict[int, dict[str, set[int]]]:
+    """The viewers' own marks on some posts (which they favourited, bookmarked, reblogged and
+    pinned, which conversations they muted) in one round trip, by viewer."""
+    state: dict[int, dict[str, set[int]]] = {v: {name: set() for name in _VIEWER_STATES} for v in viewer_ids}
+    if not viewer_ids:
         return state
     marks: CompoundSelect[Any] = union_all(
-        select(literal("favourited"), Favourite.status_id).where(
-            Favourite.account_id == viewer_id, one_of(Favourite.status_id, ids)
+        select(literal("favourited"), Favourite.account_id, Favourite.status_id).where(
+            one_of(Favourite.account_id, viewer_ids), one_of(Favourite.status_id, ids)
         ),
-        select(literal("bookmarked"), Bookmark.status_id).where(
-            Bookmark.account_id == viewer_id, one_of(Bookmark.status_id, ids)
+        select(literal("bookmarked"), Bookmark.account_id, Bookmark.status_id).where(
+            one_of(Bookmark.account_id, viewer_ids), one_of(Bookmark.status_id, ids)
         ),
-        select(literal("reblogged"), Status.reblog_of_id).where(
-            Status.account_id == viewer_id, one_of(Status.reblog_of_id, ids)
+        select(literal("reblogged"), Status.account_id, Status.reblog_of_id).where(
+            one_of(Status.account_id, viewer_ids), one_of(Status.reblog_of_id, ids)
         ),
-        select(literal("pinned"), StatusPin.status_id).where(
-            StatusPin.account_id == viewer_id, one_of(StatusPin.status_id, ids)
+        select(literal("pinned"), StatusPin.account_id, StatusPin.status_id).where(
+            one_of(StatusPin.account_id, viewer_ids), one_of(StatusPin.status_id, ids)
         ),
-        select(literal("muted"), ConversationMute.conversation_id).where(
-            ConversationMute.account_id == viewer_id,
+        select(literal("muted"), ConversationMute.account_id, ConversationMute.conversation_id).where(
+            one_of(ConversationMute.account_id, viewer_ids),
             one_of(ConversationMute.conversation_id, conversations),
         ),
     )
-    for row in await session.execute(marks):
-        name, marked = row[0], row[1]
+    for name, viewer, marked in await session.execute(marks):
         if marked is not None:
-            state[name].add(marked)
+            state[viewer][name].add(marked)
     return state
+
+
+async def _viewer_state(
+    session: AsyncSession, viewer_id: int | None, ids: list[int], conversations: set[int]
+) -> dict[str, set[int]]:
+    """The viewer's own marks on a page, in one round trip."""
+    if viewer_id is None:
+        return {name: set() for name in _VIEWER_STATES}
+    return (await _marks(session, [viewer_id], ids, conversations))[viewer_id]
+
+
+async def view_keys(
+    session: AsyncSession, status: Status, viewer_ids: Collection[int]
+) -> dict[int, tuple[Any, ...]]:
+    """For each viewer, what sets its rendering of ``status`` apart from others': two viewers
+    with the same key see the same entity, so a live event is rendered once per key. The key
+    holds the viewer's marks, own poll votes, and whether the viewer wrote the post (or, for a
+    reblog, its original)."""
+    posts = [status]
+    if status.reblog_of_id is not None and (original := await session.get(Status, status.reblog_of_id)):
+        posts.append(original)
+    ids = [p.id for p in posts]
+    authors = {p.account_id for p in posts}
+    marks = await _marks(session, viewer_ids, ids, {p.conversation_id or p.id for p in posts})
+    votes = await polls.votes_of(session, ids, viewer_ids)
+    return {
+        v: (
+            v in authors,
+            *(tuple(sorted(marks[v][name])) for name in _VIEWER_STATES),
+            tuple(sorted(votes.get(v, ()))),
+        )
+        for v in viewer_ids
+    }
 
 
 async def _views(
@@ -561,6 +605,22 @@ def _has_tag(*names: str) -> Any:
 MAX_TAGS_PER_MODE = 4  # any[], all[] and none[] each read this many names, as on Mastodon
 
 
+def public_rule(viewer_id: Any, *, only_media: bool = False, tag: str | None = None) -> Any:
+    """A SQL condition on Status: the posts of the public timeline (of one hashtag, if given) as
+    ``viewer_id`` (None: anonymous; an id or a column) sees it. Live public streams ask it too."""
+    rule = and_(
+        Status.visibility == "public",
+        Status.reblog_of_id.is_(None),
+        visible_to(viewer_id),
+        not_muted(viewer_id),
+    )
+    if only_media:
+        rule = and_(rule, _has_media())
+    if tag is not None:
+        rule = and_(rule, _has_tag(tag))
+    return rule
+
+
 async def public_timeline(
     rt: Runtime,
     viewer_id: int | None,
@@ -575,14 +635,7 @@ async def public_timeline(
     """Public posts (not unlisted ones, nor reblogs, as on Mastodon) of the whole instance, or of
     one hashtag, newest first. With a hashtag: ``any_tags`` are also taken, every one of
     ``all_tags`` must be there too, and none of ``none_tags`` may be; still one query per page."""
-    query = select(Status).where(
-        Status.visibility == "public",
-        Status.reblog_of_id.is_(None),
-        visible_to(viewer_id),
-        not_muted(viewer_id),
-    )
-    if only_media:
-        query = query.where(_has_media())
+    query = select(Status).where(public_rule(viewer_id, only_media=only_media))
     if tag is not None:
         query = query.where(_has_tag(tag, *any_tags[:MAX_TAGS_PER_MODE]))
         for name in all_tags[:MAX_TAGS_PER_MODE]:

@@ -1,0 +1,72 @@
+"""Fixtures of the end-to-end tests: the settings of a real server, on embedded defaults or on
+PostgreSQL + Redis + S3, each with databases of its own."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import secrets
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import pytest
+from sqlalchemy import text
+
+from pixie.db.engine import Database
+from tests.conftest import PG_URL, REDIS_URL, make_bucket, require_service
+from tests.e2e.processes import free_port
+
+
+@contextmanager
+def fresh_database() -> Iterator[str]:
+    """A PostgreSQL database of its own, dropped afterwards."""
+    require_service("PostgreSQL", 5432)
+    name = f"pixie_e2e_{uuid.uuid4().hex[:8]}"
+
+    async def run(sql: str) -> None:
+        db = Database(PG_URL)
+        async with db.write_engine.connect() as conn:
+            await conn.execution_options(isolation_level="AUTOCOMMIT")
+            await conn.execute(text(sql))
+        await db.dispose()
+
+    asyncio.run(run(f'CREATE DATABASE "{name}"'))
+    try:
+        yield PG_URL.replace("/test?", f"/{name}?")
+    finally:
+        asyncio.run(run(f'DROP DATABASE "{name}" WITH (FORCE)'))
+
+
+@pytest.fixture(params=["embedded", "production"])
+def settings(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[dict[str, str]]:
+    """The server's PIXIE_* settings: embedded defaults, or PostgreSQL + Redis + S3."""
+    port = free_port()
+    values = {
+        "data_dir": str(tmp_path / "var"),
+        "base_url": f"http://127.0.0.1:{port}",
+        "secret_key": secrets.token_urlsafe(32),
+        "port": str(port),
+        # Images over 100,000 pixels are processed in the background: the upload answers 202.
+        "media_async_pixels": "100000",
+    }
+    if request.param == "embedded":
+        yield values
+        return
+    require_service("Redis", 6379)
+    import redis
+
+    # A Redis database of its own: the server's consumers must see only this test's events.
+    redis_url = os.environ.get("PIXIE_TEST_E2E_REDIS_URL", REDIS_URL.rsplit("/", 1)[0] + "/13")
+    redis.Redis.from_url(redis_url).flushdb()
+    endpoint = request.getfixturevalue("s3_endpoint")
+    with fresh_database() as database:
+        yield values | {
+            "database_url": database,
+            "redis_url": redis_url,
+            "s3_bucket": make_bucket(endpoint),
+            "s3_endpoint_url": endpoint,
+            "s3_access_key_id": "test",
+            "s3_secret_access_key": "test",
+        }

@@ -1,0 +1,185 @@
+"""End to end: live streams from real `pixie serve` processes, read by Mastodon.py and by a raw
+WebSocket client.
+
+One server on embedded defaults and on PostgreSQL + Redis + S3; then two servers sharing
+PostgreSQL and Redis, where a post made through one reaches streams held open on the other.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import secrets
+import threading
+import time
+from collections.abc import Callable, Iterator
+from contextlib import ExitStack, contextmanager
+from pathlib import Path
+from typing import Any
+
+import pytest
+import websockets
+from mastodon import CallbackStreamListener, Mastodon
+
+from tests.conftest import REDIS_URL, require_service
+from tests.e2e.conftest import fresh_database
+from tests.e2e.processes import clean_env, free_port, pixie, serve
+
+pytestmark = pytest.mark.e2e
+
+PASSWORD = "correct horse battery staple"
+SCOPES = ["read", "write", "follow"]
+
+
+class Collected:
+    """What a Mastodon.py stream listener received, from its own thread."""
+
+    def __init__(self) -> None:
+        self.updates: list[Any] = []
+        self.notifications: list[Any] = []
+        self.deletes: list[Any] = []
+        self._lock = threading.Condition()
+
+    def listener(self) -> CallbackStreamListener:
+        def keep(into: list[Any]) -> Callable[[Any], None]:
+            def handler(item: Any) -> None:
+                with self._lock:
+                    into.append(item)
+                    self._lock.notify_all()
+
+            return handler
+
+        return CallbackStreamListener(
+            update_handler=keep(self.updates),
+            notification_handler=keep(self.notifications),
+            delete_handler=keep(self.deletes),
+        )
+
+    def wait(self, check: Callable[[], bool], what: str, seconds: float = 5.0) -> float:
+        """Waits until ``check`` holds; returns how long that took."""
+        started = time.monotonic()
+        with self._lock:
+            if not self._lock.wait_for(check, timeout=seconds):
+                raise AssertionError(f"{what}: not within {seconds} s")
+        return time.monotonic() - started
+
+    def update_ids(self) -> list[str]:
+        with self._lock:
+            return [str(s["id"]) for s in self.updates]
+
+
+def log_in(base: str, email: str, app: tuple[str, str]) -> Mastodon:
+    api = Mastodon(client_id=app[0], client_secret=app[1], api_base_url=base, request_timeout=10)
+    api.log_in(username=email, password=PASSWORD, scopes=SCOPES, allow_http=True)
+    return api
+
+
+@contextmanager
+def streaming(handle: Any) -> Iterator[None]:
+    try:
+        deadline = time.monotonic() + 5
+        while not handle.is_receiving() and time.monotonic() < deadline:
+            time.sleep(0.02)
+        time.sleep(0.2)  # the stream's subscription reaches Redis
+        yield
+    finally:
+        handle.close()
+
+
+def test_mastodon_py_streams_live_posts(settings: dict[str, str], tmp_path: Path) -> None:
+    port = int(settings.pop("port"))
+    base = settings["base_url"]
+    env = clean_env(**settings)
+    pixie(["migrate"], env=env, cwd=tmp_path)
+    for name in ("ada", "bo"):
+        pixie(["create-user", name, f"{name}@example.com"], env=env, cwd=tmp_path, stdin=PASSWORD + "\n")
+    with serve(env, tmp_path, port=port):
+        app = Mastodon.create_app("Pixie streams", scopes=SCOPES, api_base_url=base, request_timeout=10)
+        ada, bo = log_in(base, "ada@example.com", app), log_in(base, "bo@example.com", app)
+        ada.account_follow(bo.me()["id"])
+        home, tagged = Collected(), Collected()
+        with ExitStack() as stack:
+            stack.enter_context(streaming(ada.stream_user(home.listener(), run_async=True)))
+            stack.enter_context(streaming(ada.stream_hashtag("Sunset", tagged.listener(), run_async=True)))
+            first = bo.status_post("the first #sunset of the year")
+            home.wait(lambda: str(first["id"]) in home.update_ids(), "bo's post on ada's user stream")
+            tagged.wait(lambda: str(first["id"]) in tagged.update_ids(), "the hashtag stream")
+            assert home.updates[0]["content"] == first["content"]
+            ada_post = ada.status_post("a reply to myself")
+            bo.status_favourite(ada_post["id"])
+            home.wait(lambda: bool(home.notifications), "the favourite's notification")
+            assert home.notifications[0]["type"] == "favourite"
+            bo.status_delete(first["id"])
+            home.wait(lambda: bool(home.deletes), "the delete")
+            assert str(home.deletes[0]) == str(first["id"])
+        # The raw WebSocket API, subscribing with the token as the subprotocol, as browsers do.
+        asyncio.run(_websocket_round(base, ada.access_token, bo))
+
+
+async def _websocket_round(base: str, token: str, author: Mastodon) -> None:
+    url = base.replace("http://", "ws://") + "/api/v1/streaming"
+    async with websockets.connect(url, subprotocols=[token], open_timeout=5) as ws:  # type: ignore[list-item]
+        assert ws.subprotocol == token
+        await ws.send(json.dumps({"type": "subscribe", "stream": "public:local"}))
+        await asyncio.sleep(0.3)
+        posted = await asyncio.to_thread(author.status_post, "over the socket")
+        message = json.loads(await asyncio.wait_for(ws.recv(), 5))
+        assert message["stream"] == ["public:local"]
+        assert message["event"] == "update"
+        assert json.loads(message["payload"])["id"] == str(posted["id"])
+
+
+def test_two_servers_share_live_streams(tmp_path: Path) -> None:
+    """A post made through one server reaches streams held open on the other within a second;
+    what a reader may not see never reaches them, next to what they may see arriving."""
+    require_service("Redis", 6379)
+    import redis
+
+    redis_url = os.environ.get("PIXIE_TEST_E2E_REDIS_URL", REDIS_URL.rsplit("/", 1)[0] + "/13")
+    redis.Redis.from_url(redis_url).flushdb()
+    with fresh_database() as database:
+        ports = [free_port(), free_port()]
+        common = {
+            "database_url": database,
+            "redis_url": redis_url,
+            "data_dir": str(tmp_path / "var"),
+            "secret_key": secrets.token_urlsafe(32),
+            "rate_limits": "false",
+        }
+        envs = [clean_env(**common, base_url=f"http://127.0.0.1:{p}") for p in ports]
+        pixie(["migrate"], env=envs[0], cwd=tmp_path)
+        for name in ("ada", "bo", "cy", "di"):
+            pixie(
+                ["create-user", name, f"{name}@example.com"], env=envs[0], cwd=tmp_path, stdin=PASSWORD + "\n"
+            )
+        with (
+            serve(envs[0], tmp_path, port=ports[0], name="first") as first,
+            serve(envs[1], tmp_path, port=ports[1], name="second") as second,
+        ):
+            app = Mastodon.create_app(
+                "Pixie streams", scopes=SCOPES, api_base_url=first.url, request_timeout=10
+            )
+            ada, bo, cy = (log_in(first.url, f"{n}@example.com", app) for n in ("ada", "bo", "cy"))
+            di = log_in(second.url, "di@example.com", app)
+            for target in (bo, cy):
+                ada.account_follow(target.me()["id"])
+            ada.account_block(cy.me()["id"])  # and unfollows cy, as a block does
+            # ada and di read on the second server; everyone writes through the first.
+            ada_second = Mastodon(access_token=ada.access_token, api_base_url=second.url, request_timeout=10)
+            home, stranger = Collected(), Collected()
+            with ExitStack() as stack:
+                stack.enter_context(streaming(ada_second.stream_user(home.listener(), run_async=True)))
+                stack.enter_context(streaming(di.stream_public(stranger.listener(), run_async=True)))
+                hidden = bo.status_post("only for my followers", visibility="private")
+                from_blocked = cy.status_post("ada blocked me")
+                allowed = bo.status_post("for everyone")
+                took = home.wait(
+                    lambda: str(allowed["id"]) in home.update_ids(), "the post on the other server"
+                )
+                assert took < 1.0, f"the post took {took:.2f} s to reach the other server's stream"
+                stranger.wait(lambda: str(allowed["id"]) in stranger.update_ids(), "the public stream")
+                assert home.update_ids() == [str(hidden["id"]), str(allowed["id"])]
+                assert str(from_blocked["id"]) not in home.update_ids()
+                assert stranger.update_ids() == [str(from_blocked["id"]), str(allowed["id"])]
+                assert str(hidden["id"]) not in stranger.update_ids()
