@@ -50,7 +50,7 @@ class Collected:
 
             return handler
 
-        return CallbackStreamListener(
+        return CallbackStreamListener(  # type: ignore[no-untyped-call]
             update_handler=keep(self.updates),
             notification_handler=keep(self.notifications),
             delete_handler=keep(self.deletes),
@@ -114,7 +114,7 @@ def test_mastodon_py_streams_live_posts(settings: dict[str, str], tmp_path: Path
             home.wait(lambda: bool(home.deletes), "the delete")
             assert str(home.deletes[0]) == str(first["id"])
         # The raw WebSocket API, subscribing with the token as the subprotocol, as browsers do.
-        asyncio.run(_websocket_round(base, ada.access_token, bo))
+        asyncio.run(_websocket_round(base, str(ada.access_token), bo))
 
 
 async def _websocket_round(base: str, token: str, author: Mastodon) -> None:
