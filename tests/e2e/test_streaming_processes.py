@@ -8,6 +8,7 @@ PostgreSQL and Redis, where a post made through one reaches streams held open on
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import os
 import secrets
@@ -183,3 +184,46 @@ def test_two_servers_share_live_streams(tmp_path: Path) -> None:
                 assert str(from_blocked["id"]) not in home.update_ids()
                 assert stranger.update_ids() == [str(from_blocked["id"]), str(allowed["id"])]
                 assert str(hidden["id"]) not in stranger.update_ids()
+
+
+def test_streams_reconnect_when_the_server_restarts(tmp_path: Path) -> None:
+    """Mastodon.py reconnects by itself when the server goes away and comes back: the post made
+    while it was away is in the timeline (a stream may miss events, the timeline never does),
+    and the next one arrives live on the same stream handle."""
+    port = free_port()
+    base = f"http://127.0.0.1:{port}"
+    env = clean_env(data_dir=str(tmp_path / "var"), base_url=base, secret_key=secrets.token_urlsafe(32))
+    pixie(["migrate"], env=env, cwd=tmp_path)
+    for name in ("ada", "bo"):
+        pixie(["create-user", name, f"{name}@example.com"], env=env, cwd=tmp_path, stdin=PASSWORD + "\n")
+    home = Collected()
+    with ExitStack() as stack:
+        first_server = stack.enter_context(ExitStack())
+        first_server.enter_context(serve(env, tmp_path, port=port, name="before"))
+        app = Mastodon.create_app("Pixie streams", scopes=SCOPES, api_base_url=base, request_timeout=10)
+        ada, bo = log_in(base, "ada@example.com", app), log_in(base, "bo@example.com", app)
+        ada.account_follow(bo.me()["id"])
+        handle = ada.stream_user(
+            home.listener(), run_async=True, reconnect_async=True, reconnect_async_wait_sec=0.5
+        )
+        stack.callback(handle.close)
+        deadline = time.monotonic() + 5
+        while not handle.is_receiving() and time.monotonic() < deadline:
+            time.sleep(0.02)
+        time.sleep(0.2)
+        first = bo.status_post("before the restart")
+        home.wait(lambda: str(first["id"]) in home.update_ids(), "the first post")
+        first_server.close()  # the server stops; the stream drops
+        stack.enter_context(serve(env, tmp_path, port=port, name="after"))
+        missed = bo.status_post("while the stream was reconnecting")
+        assert str(missed["id"]) in [str(s["id"]) for s in ada.timeline_home()]
+        # Posts until one arrives: the handle reconnects on its own, within a few seconds.
+        deadline = time.monotonic() + 15
+        while time.monotonic() < deadline:
+            after = str(bo.status_post("after the restart")["id"])
+            with contextlib.suppress(AssertionError):
+                home.wait(lambda after=after: after in home.update_ids(), "a post after the restart", 1)
+                break
+        else:
+            raise AssertionError("the stream did not come back after the server restarted")
+        assert handle.is_alive()

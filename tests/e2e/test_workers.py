@@ -15,7 +15,6 @@ import subprocess
 import time
 import uuid
 from collections.abc import AsyncIterator, Iterator
-from contextlib import suppress
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -28,50 +27,14 @@ from pixie.infra import jobs
 from pixie.infra.jobs import JobMessage, JobRunner
 from pixie.infra.queue import RedisJobQueue
 from pixie.models.system import Job
-from tests.conftest import IN_CI, require_service
-from tests.e2e.processes import PIXIE, clean_env, free_port, serve
+from tests.conftest import IN_CI, RedisServer, require_service
+from tests.e2e.processes import PIXIE, clean_env, serve
 
 pytestmark = pytest.mark.e2e
 ROOT = Path(__file__).parent.parent.parent
 PG_ADMIN = "postgresql+asyncpg://root@127.0.0.1:5432/test?ssl=disable"
 LEASE_SECONDS = 2.0  # a killed worker's job comes back within about this long
 SHARED_KINDS = "test.sleep,test.stubborn,test.flaky,test.limited"
-
-
-class RedisServer:
-    """A redis-server of the tests' own, without persistence: a restart loses every message."""
-
-    def __init__(self, directory: Path) -> None:
-        self.port = free_port()
-        self.url = f"redis://127.0.0.1:{self.port}/0"
-        self._directory = directory
-        self._process: subprocess.Popen[bytes] | None = None
-
-    def start(self) -> None:
-        binary = shutil.which("redis-server")
-        assert binary is not None
-        log = (self._directory / "redis.log").open("ab")
-        self._process = subprocess.Popen(
-            [binary, "--port", str(self.port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"],
-            cwd=self._directory,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-        )
-        deadline = time.monotonic() + 10
-        import redis
-
-        while time.monotonic() < deadline:
-            with suppress(redis.ConnectionError):
-                if redis.Redis(port=self.port).ping():
-                    return
-            time.sleep(0.05)
-        raise AssertionError("redis-server did not start within 10 s")
-
-    def stop(self) -> None:
-        if self._process is not None:
-            self._process.terminate()
-            self._process.wait(timeout=10)
-            self._process = None
 
 
 @dataclass

@@ -15,8 +15,8 @@ import redis.asyncio as aioredis
 from aiosmtpd.controller import Controller
 
 from pixie.infra.mail import FileOutbox, SmtpMailer, compose
-from pixie.infra.pubsub import RedisPubSub
-from tests.conftest import PASSWORD, REDIS_URL, Backend, bearer, require_service, running
+from pixie.infra.pubsub import RESET, RedisPubSub
+from tests.conftest import PASSWORD, REDIS_URL, Backend, RedisServer, bearer, require_service, running
 
 
 async def test_redis_pubsub_reaches_other_processes_once(tmp_path: Path) -> None:
@@ -153,3 +153,52 @@ async def test_sign_up_with_smtp_requires_confirmation_by_default(
         assert (
             await px.client.get("/api/v1/accounts/verify_credentials", headers=bearer(token))
         ).status_code == 200
+
+
+async def test_channels_are_subscribed_while_listened_to_and_survive_a_redis_restart(
+    own_redis: RedisServer,
+) -> None:
+    client = aioredis.Redis.from_url(own_redis.url)
+    publisher_client = aioredis.Redis.from_url(own_redis.url)
+    bus, publisher = RedisPubSub(client, prefix="t:"), RedisPubSub(publisher_client, prefix="t:")
+    received: list[str] = []
+
+    async def listener(message: str) -> None:
+        received.append(message)
+
+    async def arrives(message: str) -> None:
+        for _ in range(200):
+            if message in received:
+                return
+            await asyncio.sleep(0.02)
+        raise AssertionError(f"{message!r} did not arrive: {received}")
+
+    await bus.start()
+    await publisher.start()
+    try:
+        assert await publisher.listened(["a", "b"]) == set()
+        await bus.listen("a", listener)  # after start: subscribed once it returns
+        assert await publisher.listened(["a", "b"]) == {"a"}
+        await publisher.publish("a", "one")
+        await arrives("one")
+        own_redis.stop()
+        own_redis.start()  # an empty server: every subscription is gone
+        await arrives(RESET)  # listeners hear that they may have missed messages
+        for _ in range(200):  # resubscribed with backoff
+            if await publisher.listened(["a"]) == {"a"}:
+                break
+            await asyncio.sleep(0.05)
+        await publisher.publish("a", "two")
+        await arrives("two")
+        await bus.unsubscribe("a", listener)
+        assert await publisher.listened(["a"]) == set()
+        await publisher.publish("a", "three")
+        await bus.listen("b", listener)
+        await publisher.publish("b", "four")
+        await arrives("four")
+        assert "three" not in received
+    finally:
+        for each in (bus, publisher):
+            await each.stop()
+        for c in (client, publisher_client):
+            await c.aclose()

@@ -35,6 +35,7 @@ CONFIRM_SECONDS = 5.0
 # Reconnecting after a lost connection: the first wait, and the longest.
 BACKOFF_FIRST_SECONDS = 0.1
 BACKOFF_MOST_SECONDS = 5.0
+_IDLE = "-"
 
 
 class PubSub(Protocol):
@@ -244,8 +245,9 @@ class RedisPubSub:
             try:
                 async with self._listen_client.pubsub() as pubsub:
                     channels = self._listeners.channels
-                    # A pub/sub connection needs one subscription before it can be read.
-                    await pubsub.subscribe(*(self._prefix + c for c in channels or ["-"]))
+                    # A pub/sub connection is read only while it has a subscription: one that
+                    # nothing publishes to keeps it open when every listener has left.
+                    await pubsub.subscribe(self._prefix + _IDLE, *(self._prefix + c for c in channels))
                     self._connection = pubsub
                     self._ready.set()
                     failures = 0
