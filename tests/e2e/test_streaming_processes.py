@@ -16,6 +16,7 @@ import threading
 import time
 from collections.abc import Callable, Iterator
 from contextlib import ExitStack, contextmanager
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -68,6 +69,10 @@ class Collected:
     def update_ids(self) -> list[str]:
         with self._lock:
             return [str(s["id"]) for s in self.updates]
+
+
+def _has_update(collected: Collected, status_id: str) -> bool:
+    return status_id in collected.update_ids()
 
 
 def log_in(base: str, email: str, app: tuple[str, str]) -> Mastodon:
@@ -222,7 +227,7 @@ def test_streams_reconnect_when_the_server_restarts(tmp_path: Path) -> None:
         while time.monotonic() < deadline:
             after = str(bo.status_post("after the restart")["id"])
             with contextlib.suppress(AssertionError):
-                home.wait(lambda after=after: after in home.update_ids(), "a post after the restart", 1)
+                home.wait(partial(_has_update, home, after), "a post after the restart", 1)
                 break
         else:
             raise AssertionError("the stream did not come back after the server restarted")
