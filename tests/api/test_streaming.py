@@ -243,3 +243,33 @@ async def test_websocket_refuses_bad_tokens_and_closes_on_binary(px: Instance) -
             await ws.connection.send(b"\x00\x01")
             await asyncio.wait_for(ws.received.closed.wait(), 2)
             assert ws.received.close_code == 1003
+
+
+async def test_generation_progress_reaches_its_owner_only(px: Instance) -> None:
+    _, alice = await px.user("alice")
+    _, bob = await px.user("bob")
+    async with (
+        served(px) as url,
+        sse(url, "/api/v1/streaming/user", alice) as owner,
+        sse(url, "/api/v1/streaming/user", bob) as other,
+    ):
+        r = await px.client.post(
+            "/api/v1/pixie/generations",
+            data={"prompt": "a red sun over blue mountains", "n": "2", "size": "512x512"},
+            headers=bearer(alice),
+        )
+        assert r.status_code == 202, r.text
+        done = await owner.wait_for(
+            "pixie.generation", lambda e: e.json()["state"] == "succeeded", timeout=60
+        )
+        assert done.json()["id"] == r.json()["id"]
+        assert len(done.json()["candidates"]) == 2
+        progress = [e.json()["progress"] for e in owner.named("pixie.generation")]
+        assert progress == sorted(progress) and progress[-1] == 1
+        rest = (
+            await px.client.get(f"/api/v1/pixie/generations/{r.json()['id']}", headers=bearer(alice))
+        ).json()
+        assert done.json() == rest
+        mine = await px.post(bob, status="bob's own post")
+        await other.wait_for("update", lambda e: e.json()["id"] == mine["id"])
+        assert other.named("pixie.generation") == []
