@@ -23,6 +23,7 @@ from pixie.api.streaming import Streaming
 from pixie.api.v1.accounts import router as accounts_router
 from pixie.api.v1.apps import router as apps_router
 from pixie.api.v1.blocks import router as blocks_router
+from pixie.api.v1.conversations import router as conversations_router
 from pixie.api.v1.follows import router as follows_router
 from pixie.api.v1.instance import router as instance_router
 from pixie.api.v1.lists import router as lists_router
@@ -57,6 +58,7 @@ ROUTERS = (
     media_router,
     lists_router,
     notifications_router,
+    conversations_router,
     notifications_v2_router,
     reports_router,
     statuses_router,

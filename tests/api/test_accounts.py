@@ -446,3 +446,25 @@ async def test_a_revoked_invite_no_longer_lets_anyone_in(px: Instance) -> None:
     app_token = await px.app_token(await px.app_credentials())
     r = await register(px, app_token, invite_code=code)
     assert r.status_code == 422
+
+
+async def test_account_search_finds_by_name_for_mention_autocomplete(px: Instance) -> None:
+    _, alice = await px.user("alice")
+    bob_id, _ = await px.user("bobby")
+    await px.user("robert")
+    r = await px.client.get("/api/v1/accounts/search", params={"q": "bob", "limit": 5}, headers=bearer(alice))
+    assert r.status_code == 200, r.text
+    assert [a["id"] for a in r.json()] == [str(bob_id)]
+    assert r.json()[0]["acct"] == "bobby"
+    r = await px.client.get(
+        "/api/v1/accounts/search", params={"q": "bob", "following": "true"}, headers=bearer(alice)
+    )
+    assert r.json() == []
+    await px.follow(alice, bob_id)
+    r = await px.client.get(
+        "/api/v1/accounts/search", params={"q": "@bob", "following": "true"}, headers=bearer(alice)
+    )
+    assert [a["id"] for a in r.json()] == [str(bob_id)]
+    r = await px.client.get("/api/v1/accounts/search", headers=bearer(alice))
+    assert r.status_code == 400
+    assert "error" in r.json()

@@ -137,6 +137,7 @@ EXEMPT: dict[str, str] = {
     "/api/v1/mutes": "accounts",
     "/api/v1/accounts/verify_credentials": "the caller's own account",
     "/api/v1/accounts/lookup": "an account",
+    "/api/v1/accounts/search": "accounts",
     "/api/v1/accounts/{account_id}": "an account",
     "/api/v1/preferences": "the caller's settings",
     "/api/v1/instance": "the instance",
@@ -157,6 +158,7 @@ EXEMPT: dict[str, str] = {
     "/.well-known/webfinger": "account discovery",
     "/.well-known/nodeinfo": "server discovery",
     "/nodeinfo/2.1": "server metadata",
+    "/nodeinfo/2.0": "server metadata",
     "/.well-known/oauth-authorization-server": "OAuth metadata",
     "/health": "a health check",
     "/api/v1/pixie/styles": "style presets",
@@ -517,6 +519,13 @@ def timeline_probes(w: World) -> list[Probe]:
     found += [
         Probe("/api/v1/favourites", "/api/v1/favourites", FAVOURITED),
         Probe("/api/v1/bookmarks", "/api/v1/bookmarks", BOOKMARKED),
+        # alice's direct post to carol is a conversation of theirs, and of nobody else's.
+        Probe(
+            "/api/v1/conversations",
+            "/api/v1/conversations",
+            {"alice": s("direct"), "carol": s("direct")},
+            signed_in=True,
+        ),
     ]
     return found
 

@@ -13,7 +13,10 @@ from tests.conftest import Instance, bearer
 async def test_unknown_path_and_method_answer_mastodon_errors(px: Instance) -> None:
     r = await px.client.get("/api/v1/nothing-here")
     assert r.status_code == 404
-    assert r.json() == {"error": "Record not found"}
+    assert r.json() == {"error": "Not Found"}  # no such route...
+    r = await px.client.get("/api/v1/statuses/123456")
+    assert r.status_code == 404
+    assert r.json() == {"error": "Record not found"}  # ...and no such record: a client tells them apart
     r = await px.client.delete("/api/v1/instance")
     assert r.status_code == 405
     assert "error" in r.json()

@@ -47,6 +47,12 @@ async def test_nodeinfo_names_the_software(px: Instance) -> None:
     info = (await px.client.get("/nodeinfo/2.1")).json()
     assert info["software"]["name"] == "pixie"
     assert info["version"] == "2.1"
+    # 2.0 beside it, for software that reads no other version.
+    assert links[1]["href"] == "https://pixie.test/nodeinfo/2.0"
+    older = (await px.client.get("/nodeinfo/2.0")).json()
+    assert older["version"] == "2.0"
+    assert older["software"] == {"name": "pixie", "version": info["software"]["version"]}
+    assert older["usage"] == info["usage"]
 
 
 async def test_custom_emojis_and_health(px: Instance) -> None:

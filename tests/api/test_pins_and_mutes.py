@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from pixie.models.statuses import Status
-from pixie.services import statuses
+from pixie.services import muted_conversations
 from tests.conftest import Instance, bearer
 
 
@@ -103,13 +103,13 @@ async def test_muting_a_conversation_mutes_the_whole_thread(px: Instance) -> Non
     async with px.rt.db.read() as session:
         later = await session.get(Status, int(root["id"]))
         assert later is not None
-        assert await statuses.conversation_muted(session, bob_id, later) is True
+        assert await muted_conversations.is_muted(session, bob_id, later) is True
     r = await px.client.post(f"/api/v1/statuses/{root['id']}/unmute", headers=bearer(bob))
     assert r.json()["muted"] is False
     async with px.rt.db.read() as session:
         later = await session.get(Status, int(deeper["id"]))
         assert later is not None
-        assert await statuses.conversation_muted(session, bob_id, later) is False
+        assert await muted_conversations.is_muted(session, bob_id, later) is False
     secret = await post(px, alice, status="only followers", visibility="private")
     assert (
         await px.client.post(f"/api/v1/statuses/{secret['id']}/mute", headers=bearer(bob))

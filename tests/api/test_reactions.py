@@ -91,3 +91,23 @@ async def test_reactions_need_their_scopes(px: Instance) -> None:
     assert (await px.client.get("/api/v1/favourites")).status_code == 401
     assert (await px.client.post("/api/v1/statuses/123/bookmark", headers=bearer(alice))).status_code == 404
     assert (await px.client.post("/api/v1/statuses/x/bookmark", headers=bearer(alice))).status_code == 404
+
+
+async def test_favouriting_a_reblog_notifies_the_originals_author_about_the_original(px: Instance) -> None:
+    _, alice = await px.user("alice")
+    _, bob = await px.user("bob")
+    _, carol = await px.user("carol")
+    original = await px.post(alice, status="worth sharing")
+    reblog = (await px.client.post(f"/api/v1/statuses/{original['id']}/reblog", headers=bearer(carol))).json()
+    r = await px.client.post(f"/api/v1/statuses/{reblog['id']}/favourite", headers=bearer(bob))
+    assert r.status_code == 200, r.text
+    alices = (await px.client.get("/api/v1/notifications", headers=bearer(alice))).json()
+    favourites = [n for n in alices if n["type"] == "favourite"]
+    assert len(favourites) == 1
+    assert favourites[0]["status"]["id"] == original["id"]
+    carols = (await px.client.get("/api/v1/notifications", headers=bearer(carol))).json()
+    assert [n for n in carols if n["type"] == "favourite"] == []
+    # Taking it back through the reblog withdraws the same notification.
+    await px.client.post(f"/api/v1/statuses/{reblog['id']}/unfavourite", headers=bearer(bob))
+    alices = (await px.client.get("/api/v1/notifications", headers=bearer(alice))).json()
+    assert [n for n in alices if n["type"] == "favourite"] == []

@@ -146,3 +146,30 @@ async def test_hashtag_timeline_with_any_all_and_none(px: Instance) -> None:
     assert [s["id"] for s in r.json()] == [cats_birds["id"]]
     rest = await px.client.get(next_link(r))
     assert [s["id"] for s in rest.json()] == [cats["id"]]
+
+
+async def test_hashtags_fold_case_in_every_script(px: Instance) -> None:
+    """One tag for every spelling, whichever capital came first, on both databases."""
+    _, alice = await px.user("alice")
+    spellings = [
+        ("Äpfel", "äpfel", "ÄPFEL"),  # Latin with a diaeresis
+        ("Σοφία", "σοφία", "ΣΟΦΊΑ"),  # Greek
+        ("Привет", "привет", "ПРИВЕТ"),  # Cyrillic
+        ("Straße", "STRASSE", "strasse"),  # German sharp s
+        ("Ýy", "ýY", "ÝY"),
+    ]
+    for words in spellings:
+        r = await px.client.post(f"/api/v1/tags/{words[0]}/follow", headers=bearer(alice))
+        assert r.status_code == 200, r.text
+        r = await px.client.post(f"/api/v1/tags/{words[1]}/follow", headers=bearer(alice))
+        assert r.status_code == 200, r.text
+        posted = [await px.post(alice, status=f"#{w} {i}") for i, w in enumerate(words)]
+        for w in words:
+            r = await px.client.get(f"/api/v1/timelines/tag/{w}", headers=bearer(alice))
+            assert r.status_code == 200, r.text
+            assert [s["id"] for s in r.json()] == [p["id"] for p in reversed(posted)], w
+            page = (await px.client.get(f"/api/v1/tags/{w}", headers=bearer(alice))).json()
+            assert page["following"] is True
+            assert page["name"] == words[0]  # as first written
+    followed = (await px.client.get("/api/v1/followed_tags", headers=bearer(alice))).json()
+    assert sorted(t["name"] for t in followed) == sorted(w[0] for w in spellings)

@@ -16,7 +16,7 @@ from pixie.services.accounts import ValidationFailed
 log = logging.getLogger("pixie.api")
 
 _HTTP_MESSAGES = {
-    404: "Record not found",
+    404: "Not Found",  # no such route; a missing record is NotFound, "Record not found"
     405: "This method is not allowed",
     413: "The request body is too large",
 }

@@ -65,6 +65,10 @@ class Account(BaseModel):
     roles: list[dict[str, Any]]
 
 
+class SourcePixie(BaseModel):
+    direct_messages: str
+
+
 class Source(BaseModel):
     privacy: str
     sensitive: bool
@@ -75,6 +79,7 @@ class Source(BaseModel):
     hide_collections: bool | None
     discoverable: bool | None
     indexable: bool
+    pixie: SourcePixie
 
 
 class Role(BaseModel):
@@ -418,6 +423,13 @@ class Relationship(BaseModel):
     note: str
 
 
+class Conversation(BaseModel):
+    id: str
+    unread: bool
+    accounts: list[Account]
+    last_status: Status | None
+
+
 class Empty(BaseModel):
     """Mastodon's empty object answer: ``{}``."""
 
@@ -517,10 +529,17 @@ class RegisterRequest(Loose):
     )
 
 
+class SourcePixieUpdate(Loose):
+    direct_messages: str | None = Field(
+        None, description="who may send direct messages: everyone, following, nobody"
+    )
+
+
 class SourceUpdate(Loose):
     privacy: str | None = None
     sensitive: bool | None = None
     language: str | None = None
+    pixie: SourcePixieUpdate | None = None
 
 
 class FieldUpdate(Loose):
@@ -571,6 +590,14 @@ class RevokeRequest(Loose):
 
 class LookupQuery(Loose):
     acct: str = Field(min_length=1)
+
+
+class AccountSearchQuery(Loose):
+    q: str | None = Field(None, max_length=1000)
+    limit: int = Field(40, ge=0, le=1000)
+    offset: int = Field(0, ge=0, le=10_000)
+    following: bool = False
+    resolve: bool = False  # no other servers to look up: accepted and ignored
 
 
 class WebFingerQuery(Loose):

@@ -66,9 +66,10 @@ async def nodeinfo_links(_: Caller = Depends(Auth.public()), rt: Runtime = Depen
         {
             "links": [
                 {
-                    "rel": "http://nodeinfo.diaspora.software/ns/schema/2.1",
-                    "href": rt.settings.url("/nodeinfo/2.1"),
+                    "rel": f"http://nodeinfo.diaspora.software/ns/schema/{version}",
+                    "href": rt.settings.url(f"/nodeinfo/{version}"),
                 }
+                for version in convert.NODEINFO_VERSIONS
             ]
         }
     )
@@ -77,6 +78,11 @@ async def nodeinfo_links(_: Caller = Depends(Auth.public()), rt: Runtime = Depen
 @router.get("/nodeinfo/2.1", response_model=NodeInfo, responses=errors(), summary="NodeInfo 2.1")
 async def nodeinfo(_: Caller = Depends(Auth.public()), rt: Runtime = Depends(runtime)) -> JSON:
     return JSON(convert.nodeinfo(rt.settings, await instance.stats(rt)))
+
+
+@router.get("/nodeinfo/2.0", response_model=NodeInfo, responses=errors(), summary="NodeInfo 2.0")
+async def nodeinfo_2_0(_: Caller = Depends(Auth.public()), rt: Runtime = Depends(runtime)) -> JSON:
+    return JSON(convert.nodeinfo(rt.settings, await instance.stats(rt), version="2.0"))
 
 
 @router.get(

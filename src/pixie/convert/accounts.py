@@ -74,6 +74,7 @@ def credential_account(settings: Settings, a: Account, user: User) -> dict[str, 
         "hide_collections": False,
         "discoverable": a.discoverable,
         "indexable": a.indexable,
+        "pixie": {"direct_messages": user.direct_messages},
     }
     entity["role"] = role(user)
     consent = consent_of(user)

@@ -9,7 +9,7 @@ from pixie.config import RegistrationMode, Settings
 from pixie.convert.accounts import account
 from pixie.media.processing import FORMATS, SIZES
 from pixie.services.instance import InstanceStats
-from pixie.services.statuses import MAX_PINNED_STATUSES
+from pixie.services.pins import MAX_PINNED_STATUSES
 
 MASTODON_API_VERSION = "4.3.0"
 MASTODON_API_VERSIONS = {"mastodon": 2}
@@ -151,15 +151,17 @@ def instance_v1(settings: Settings, stats: InstanceStats) -> dict[str, Any]:
     }
 
 
-def nodeinfo(settings: Settings, stats: InstanceStats) -> dict[str, Any]:
+NODEINFO_VERSIONS = ("2.1", "2.0")
+
+
+def nodeinfo(settings: Settings, stats: InstanceStats, version: str = "2.1") -> dict[str, Any]:
+    """NodeInfo in one of its schema versions (2.0 knows only the software's name and version)."""
+    software = {"name": "pixie", "version": pixie.__version__}
+    if version != "2.0":
+        software |= {"repository": SOURCE_URL, "homepage": SOURCE_URL}
     return {
-        "version": "2.1",
-        "software": {
-            "name": "pixie",
-            "version": pixie.__version__,
-            "repository": SOURCE_URL,
-            "homepage": SOURCE_URL,
-        },
+        "version": version,
+        "software": software,
         "protocols": ["activitypub"],
         "services": {"outbound": [], "inbound": []},
         "usage": {

@@ -16,7 +16,8 @@ from pixie.convert.media import attachment
 from pixie.convert.polls import poll
 from pixie.models.accounts import Account
 from pixie.models.statuses import Status
-from pixie.services.statuses import StatusView, Version
+from pixie.services.edits import Version
+from pixie.services.status_views import StatusView
 
 
 def status(settings: Settings, view: StatusView, *, with_source: bool = False) -> dict[str, Any]:

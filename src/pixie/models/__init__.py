@@ -2,6 +2,7 @@
 
 from pixie.models.accounts import Account, AiTrainingConsent, User
 from pixie.models.blocks import Block, Mute
+from pixie.models.conversations import AccountConversation
 from pixie.models.email_tokens import EmailToken
 from pixie.models.follows import Follow, FollowRequest
 from pixie.models.generations import Generation, PromptRefusal
@@ -21,6 +22,7 @@ from pixie.models.tag_follows import FollowedTag
 __all__ = [
     "AccessToken",
     "Account",
+    "AccountConversation",
     "AiTrainingConsent",
     "Application",
     "AuthorizationCode",

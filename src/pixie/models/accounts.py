@@ -60,6 +60,10 @@ class User(IdMixin, CreatedMixin, Base):
     # Defaults for posts made from generations: hide the prompt from others; let others remix.
     hide_prompt: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false(), nullable=False)
     allow_remix: Mapped[bool] = mapped_column(Boolean, default=True, server_default=true(), nullable=False)
+    # Who may send this account a direct message: everyone, following (those it follows), nobody.
+    direct_messages: Mapped[str] = mapped_column(
+        String(16), default="everyone", server_default="everyone", nullable=False
+    )
     # The current answer to "use my public posts and activity to improve AI models";
     # the history of answers is in ai_training_consents.
     ai_training_consent: Mapped[bool] = mapped_column(Boolean, default=False, nullable=False)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import JSON, BigInteger, Boolean, ForeignKey, Index, String, Text, false, func
+from sqlalchemy import JSON, BigInteger, Boolean, ForeignKey, Index, String, Text, false
 from sqlalchemy.orm import Mapped, mapped_column
 
 from pixie.db.base import Base, CreatedMixin, IdMixin
@@ -79,9 +79,12 @@ class Tag(IdMixin, CreatedMixin, Base):
     __tablename__ = "tags"
 
     name: Mapped[str] = mapped_column(String(200), nullable=False)  # as first written
+    # ``text.fold_hashtag(name)``: every look-up compares this, on both databases.
+    # (Its server default only lets the migration add it in place; every insert sets it.)
+    folded: Mapped[str] = mapped_column(String(200), nullable=False, server_default="")
 
 
-Index("uq_tags_name_lower", func.lower(Tag.name), unique=True)
+Index("uq_tags_folded", Tag.folded, unique=True)
 
 
 class StatusTag(Base):

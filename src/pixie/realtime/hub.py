@@ -20,6 +20,7 @@ from typing import Any
 
 import orjson
 
+from pixie.convert import conversations as convert_conversations
 from pixie.convert import generations as convert_generations
 from pixie.convert import notifications as convert_notifications
 from pixie.convert import statuses as convert_statuses
@@ -32,13 +33,15 @@ from pixie.models.statuses import Status
 from pixie.realtime import frames
 from pixie.realtime.connections import Closed, Connection, Transport
 from pixie.realtime.streams import Stream
-from pixie.services import audience, generations, lists, notifications, oauth
+from pixie.services import audience, conversations, generations, lists, notifications, oauth
 from pixie.services.oauth import AUTH_CHANNEL, TokenCache
-from pixie.services.statuses import view_keys, views_by_id
+from pixie.services.status_views import view_keys, views_by_id
 
 log = logging.getLogger("pixie.realtime")
 
 HEARTBEAT_SECONDS = 15.0
+# What a channel message names: the status, notification, conversation or generation it is about.
+_SUBJECTS = ("status", "notification", "conversation", "generation")
 
 
 @dataclass
@@ -228,17 +231,21 @@ class Hub:
         groups: dict[tuple[Any, ...], list[str]] = {}
         for channel, message in batch:
             event = message.get("event")
-            subject = message.get("status") or message.get("notification") or message.get("generation")
+            subject = next((message[k] for k in _SUBJECTS if k in message), None)
             groups.setdefault((event, subject), []).append(channel)
+        # Events about one account's own things, and how each is rendered for it.
+        own = {
+            "notification": self._notification,
+            "conversation": self._conversation,
+            "pixie.generation": self._generation,
+        }
         for (event, subject), channels in groups.items():
             if event in ("update", "status.update"):
                 await self._deliver_status(event, int(subject), channels)
             elif event == "delete":
                 self._deliver(channels, event, str(subject))
-            elif event == "notification":
-                await self._deliver_notification(int(subject), channels)
-            elif event == "pixie.generation":
-                await self._deliver_generation(int(subject), channels)
+            elif event in own:
+                await self._deliver_own(event, channels, partial(own[event], int(subject)))
             elif event in ("filters_changed", "notifications_merged"):
                 self._deliver(channels, event, None)
 
@@ -339,26 +346,30 @@ class Hub:
                 accepted.append(t)
         return accepted
 
-    async def _deliver_notification(self, notification_id: int, channels: list[str]) -> None:
+    async def _deliver_own(
+        self, event: str, channels: list[str], render: Callable[[int], Awaitable[dict[str, Any]]]
+    ) -> None:
+        """An event about something of one account's own (a notification, a conversation, a
+        generation), rendered for that account from what REST answers it: gone or hidden
+        (NotFound) means nothing is sent."""
         for channel in channels:
-            targets = list(self._targets(channel, "notification"))
-            if not targets or targets[0].viewer is None:
-                continue
-            with contextlib.suppress(NotFound):  # hidden by a block, a mute or the post's visibility
-                view = await notifications.get(self._rt, targets[0].viewer, notification_id)
-                payload = orjson.dumps(convert_notifications.notification(self._rt.settings, view)).decode()
-                built: dict[tuple[Any, ...], bytes | str] = {}
-                for target in targets:
-                    self._push(target, "notification", payload, built)
-
-    async def _deliver_generation(self, generation_id: int, channels: list[str]) -> None:
-        for channel in channels:
-            targets = list(self._targets(channel, "pixie.generation"))
+            targets = list(self._targets(channel, event))
             if not targets or targets[0].viewer is None:
                 continue
             with contextlib.suppress(NotFound):
-                view = await generations.get(self._rt, targets[0].viewer, generation_id)
-                payload = orjson.dumps(convert_generations.generation(self._rt.settings, view)).decode()
+                payload = orjson.dumps(await render(targets[0].viewer)).decode()
                 built: dict[tuple[Any, ...], bytes | str] = {}
                 for target in targets:
-                    self._push(target, "pixie.generation", payload, built)
+                    self._push(target, event, payload, built)
+
+    async def _notification(self, notification_id: int, viewer: int) -> dict[str, Any]:
+        view = await notifications.get(self._rt, viewer, notification_id)
+        return convert_notifications.notification(self._rt.settings, view)
+
+    async def _conversation(self, conversation_id: int, viewer: int) -> dict[str, Any]:
+        view = await conversations.get(self._rt, viewer, conversation_id)
+        return convert_conversations.conversation(self._rt.settings, view)
+
+    async def _generation(self, generation_id: int, viewer: int) -> dict[str, Any]:
+        view = await generations.get(self._rt, viewer, generation_id)
+        return convert_generations.generation(self._rt.settings, view)

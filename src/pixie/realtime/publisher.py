@@ -92,6 +92,11 @@ async def publish(rt: Runtime, delivery: Delivery) -> None:
             channels = await _author_channels(session, event.account_id)
         message = _message("delete", status=event.status_id)
         messages = [(c, message) for c in channels]
+    elif isinstance(event, events.ConversationUpdated):
+        messages = [
+            (user_channel(account_id), _message("conversation", conversation=row_id))
+            for account_id, row_id in zip(event.account_ids, event.conversation_ids, strict=True)
+        ]
     elif isinstance(event, events.NotificationCreated):
         messages = [
             (user_channel(event.account_id), _message("notification", notification=event.notification_id))
@@ -118,6 +123,7 @@ def install(rt: Runtime) -> None:
             events.StatusDeleted,
             events.StatusUnreblogged,
             events.NotificationCreated,
+            events.ConversationUpdated,
             events.GenerationRequested,
             events.GenerationProgressed,
             events.GenerationFinished,

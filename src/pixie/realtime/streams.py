@@ -11,6 +11,7 @@ from dataclasses import dataclass
 
 from pixie.errors import BadRequest, Forbidden, Unauthorized
 from pixie.services.oauth import Principal
+from pixie.services.text import fold_hashtag
 
 STATUS_EVENTS = frozenset({"update", "delete", "status.update"})
 ACCOUNT_EVENTS = frozenset(
@@ -77,7 +78,7 @@ def hashtag_channel(name: str, *, local: bool = False) -> str:
 
 
 def fold_tag(name: str) -> str:
-    return name.lower()
+    return fold_hashtag(name)
 
 
 @dataclass(frozen=True)

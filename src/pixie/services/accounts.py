@@ -323,6 +323,10 @@ class ProfileChanges:
     ai_training_consent: bool | None = None
     hide_prompt: bool | None = None
     allow_remix: bool | None = None
+    direct_messages: str | None = None  # everyone, following or nobody
+
+
+DIRECT_MESSAGE_CHOICES = ("everyone", "following", "nobody")
 
 
 async def update_profile(
@@ -354,6 +358,12 @@ async def update_profile(
         )
     if changes.language and not re.fullmatch(r"[a-z]{2,3}", changes.language):
         problems.add("source[language]", "ERR_INCLUSION", "Language must be an ISO 639 code")
+    if changes.direct_messages is not None and changes.direct_messages not in DIRECT_MESSAGE_CHOICES:
+        problems.add(
+            "source[pixie][direct_messages]",
+            "ERR_INCLUSION",
+            "Direct messages must be everyone, following or nobody",
+        )
     problems.raise_any()
     stored: dict[str, str] = {}
     try:
@@ -406,6 +416,8 @@ async def _save_profile(
             user.hide_prompt = changes.hide_prompt
         if changes.allow_remix is not None:
             user.allow_remix = changes.allow_remix
+        if changes.direct_messages is not None:
+            user.direct_messages = changes.direct_messages
         account.updated_at = utcnow()
         record(session, events.AccountUpdated(account_id=account.id))
     return account, user, replaced

@@ -253,3 +253,13 @@ class CandidateChosen(DomainEvent):
     status_id: int
     chosen_media_id: int
     passed_over_media_ids: list[int]
+
+
+class ConversationUpdated(DomainEvent):
+    """A direct message reached its participants: ``conversation_ids[i]`` is the conversation as
+    ``account_ids[i]`` sees it."""
+
+    type = "conversation.updated"
+    status_id: int
+    account_ids: list[int]
+    conversation_ids: list[int]

@@ -18,7 +18,7 @@ from pixie.models.accounts import Account
 from pixie.models.blocks import Block, Mute
 from pixie.models.follows import Follow, FollowRequest
 from pixie.models.lists import List, ListAccount
-from pixie.services import events, notifications
+from pixie.services import events, notifying
 from pixie.services.paging import Paging
 from pixie.services.visibility import blocked_between
 
@@ -69,12 +69,12 @@ async def end_follow(session: AsyncSession, account_id: int, target_id: int) -> 
         )
     )
     if requests.rowcount:  # type: ignore[attr-defined]
-        await notifications.withdraw(
+        await notifying.withdraw(
             session, "follow_request", recipient_id=target_id, from_account_id=account_id
         )
     if removed.rowcount:  # type: ignore[attr-defined]
         await _count(session, account_id, target_id, -1)
-        await notifications.withdraw(session, "follow", recipient_id=target_id, from_account_id=account_id)
+        await notifying.withdraw(session, "follow", recipient_id=target_id, from_account_id=account_id)
         record(session, events.FollowRemoved(account_id=account_id, target_account_id=target_id))
     # As on Mastodon, an account one no longer follows leaves one's lists.
     await session.execute(
@@ -118,7 +118,7 @@ async def follow(
                             notify=bool(notify),
                         )
                     )
-                    await notifications.notify(
+                    await notifying.notify(
                         session, "follow_request", recipient_id=target_id, from_account_id=account_id
                     )
                     record(
@@ -135,9 +135,7 @@ async def follow(
                 )
                 await session.flush()
                 await _count(session, account_id, target_id, +1)
-                await notifications.notify(
-                    session, "follow", recipient_id=target_id, from_account_id=account_id
-                )
+                await notifying.notify(session, "follow", recipient_id=target_id, from_account_id=account_id)
                 record(session, events.FollowCreated(account_id=account_id, target_account_id=target_id))
     except IntegrityError:
         pass  # the same follow made twice at once: the first one stands
@@ -170,7 +168,7 @@ async def decide_request(rt: Runtime, target_id: int, requester_id: int, *, acce
         if request is None:
             raise NotFound("Follow request not found")
         await session.delete(request)
-        await notifications.withdraw(
+        await notifying.withdraw(
             session, "follow_request", recipient_id=target_id, from_account_id=requester_id
         )
         if accept:

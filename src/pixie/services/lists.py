@@ -21,7 +21,8 @@ from pixie.models.statuses import Status
 from pixie.services import events
 from pixie.services.follows import Page, account_page, visible_account
 from pixie.services.paging import Paging
-from pixie.services.statuses import StatusView, timeline_page
+from pixie.services.status_views import StatusView
+from pixie.services.timelines import timeline_page
 from pixie.services.visibility import not_muted, visible_to
 
 MAX_TITLE = 256

@@ -1,22 +1,6 @@
-"""Notifications: written by the service whose write causes them, in that write's transaction.
-
-Other services call ``notify`` (and ``withdraw`` when the cause is taken back) with their own
-session. Types, as Mastodon names them:
-
-- ``mention``: a post mentions the recipient, or replies to one of its posts (status);
-- ``status``: an account the recipient follows with ``notify`` posted (status);
-- ``reblog``: someone boosted the recipient's post (status; grouped per post);
-- ``follow``: someone followed the recipient (grouped);
-- ``follow_request``: someone asks to follow the recipient's locked account;
-- ``favourite``: someone favourited the recipient's post (status; grouped per post);
-- ``poll``: a poll the recipient voted in or created has ended (status; the only type sent to
-  oneself, for one's own poll);
-- ``update``: a post the recipient boosted was edited (status);
-- ``admin.sign_up`` and ``admin.report``: for moderators.
-
-No notification comes from an account the recipient blocks, is blocked by, or mutes with its
-notifications, nor about a post the recipient may not see. The same rules apply again when
-notifications are read, so a later block, mute or deletion hides earlier ones too.
+"""Reading notifications: pages, groups, unread counts and markers. They are written by
+``notifying``; the rules that keep one from being written (blocks, mutes, visibility) apply
+again here, so a later block, mute or deletion hides earlier ones too.
 """
 
 from __future__ import annotations
@@ -28,149 +12,20 @@ from typing import Any
 from sqlalchemy import String, case, cast, delete, exists, func, literal, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from pixie.db.ids import new_id
 from pixie.db.types import utcnow
 from pixie.errors import Invalid, NotFound
-from pixie.infra.outbox import record
 from pixie.infra.runtime import Runtime
 from pixie.models.accounts import Account
 from pixie.models.notifications import Marker, Notification
-from pixie.models.reactions import ConversationMute
 from pixie.models.statuses import Status
-from pixie.services import events
-from pixie.services import statuses as status_service
+from pixie.services import status_views
+from pixie.services.notifying import GROUPED_TYPES, TYPES
 from pixie.services.paging import Paging
 from pixie.services.visibility import active_mute, blocked_between, visible_to
 
-TYPES = (
-    "mention",
-    "status",
-    "reblog",
-    "follow",
-    "follow_request",
-    "favourite",
-    "poll",
-    "update",
-    "admin.sign_up",
-    "admin.report",
-)
-GROUPED_TYPES = ("favourite", "follow", "reblog")
-# A group takes in what happens within this many hours of its first notification.
-GROUP_SPAN_HOURS = 12
 SAMPLE_ACCOUNTS = 8
 MAX_PAGE = 80
 MARKER_TIMELINES = ("home", "notifications")
-
-
-# --- writing -------------------------------------------------------------------------------------
-
-
-async def _group_key(
-    session: AsyncSession, type_: str, recipient_id: int, status_id: int | None
-) -> str | None:
-    """Mastodon's grouping: ``<type>[-<status id>]-<hour>``, where the hour is the first of the group."""
-    if type_ not in GROUPED_TYPES:
-        return None
-    prefix = f"{type_}-{status_id}" if type_ in ("favourite", "reblog") else type_
-    hour = int(utcnow().timestamp()) // 3600
-    previous = await session.scalar(
-        select(Notification.group_key)
-        .where(
-            Notification.account_id == recipient_id,
-            Notification.group_key.startswith(f"{prefix}-", autoescape=True),
-        )
-        .order_by(Notification.id.desc())
-        .limit(1)
-    )
-    if previous is not None:
-        earlier = previous.rsplit("-", 1)[-1]
-        if earlier.isdigit() and hour < int(earlier) + GROUP_SPAN_HOURS:
-            hour = int(earlier)
-    return f"{prefix}-{hour}"
-
-
-async def notify(
-    session: AsyncSession,
-    type_: str,
-    *,
-    recipient_id: int,
-    from_account_id: int,
-    status_id: int | None = None,
-) -> Notification | None:
-    """Notifies ``recipient_id`` of what ``from_account_id`` did, inside the caller's transaction.
-
-    Answers the notification, or None where none is due (oneself, a block or a mute between the
-    two, a suspended recipient, a post the recipient may not see).
-    """
-    if type_ not in TYPES:
-        raise ValueError(f"unknown notification type {type_!r}")
-    if recipient_id == from_account_id and type_ != "poll":
-        return None
-    refused = await session.scalar(
-        select(
-            or_(
-                ~exists(select(Account.id).where(Account.id == recipient_id, Account.suspended_at.is_(None))),
-                blocked_between(recipient_id, from_account_id),
-                active_mute(recipient_id, from_account_id, notifications=True),
-            )
-        )
-    )
-    if refused:
-        return None
-    if status_id is not None:
-        # The post must be one the recipient may see, in a thread the recipient has not muted.
-        thread_muted = exists(
-            select(ConversationMute.id).where(
-                ConversationMute.account_id == recipient_id,
-                ConversationMute.conversation_id == func.coalesce(Status.conversation_id, Status.id),
-            )
-        )
-        seen = await session.scalar(
-            select(Status.id).where(Status.id == status_id, visible_to(recipient_id), ~thread_muted)
-        )
-        if seen is None:
-            return None
-    notification_id = new_id()
-    key = await _group_key(session, type_, recipient_id, status_id)
-    notification = Notification(
-        id=notification_id,
-        account_id=recipient_id,
-        from_account_id=from_account_id,
-        type=type_,
-        status_id=status_id,
-        group_key=key or f"ungrouped-{notification_id}",
-    )
-    session.add(notification)
-    record(
-        session,
-        events.NotificationCreated(
-            notification_id=notification_id,
-            account_id=recipient_id,
-            from_account_id=from_account_id,
-            notification_type=type_,
-            status_id=status_id,
-        ),
-    )
-    return notification
-
-
-async def withdraw(
-    session: AsyncSession,
-    type_: str,
-    *,
-    recipient_id: int,
-    from_account_id: int,
-    status_id: int | None = None,
-) -> None:
-    """Removes the notifications of something taken back (an unfavourite, an unfollow, ...)."""
-    query = delete(Notification).where(
-        Notification.account_id == recipient_id,
-        Notification.from_account_id == from_account_id,
-        Notification.type == type_,
-    )
-    if status_id is not None:
-        query = query.where(Notification.status_id == status_id)
-    await session.execute(query)
 
 
 # --- reading -------------------------------------------------------------------------------------
@@ -217,7 +72,7 @@ def _shown(recipient_id: int, filters: Filters | None = None) -> list[Any]:
 class NotificationView:
     notification: Notification
     account: Account
-    status: status_service.StatusView | None
+    status: status_views.StatusView | None
 
 
 async def _views(session: AsyncSession, found: list[Notification], viewer_id: int) -> list[NotificationView]:
@@ -229,7 +84,7 @@ async def _views(session: AsyncSession, found: list[Notification], viewer_id: in
             select(Account).where(Account.id.in_({n.from_account_id for n in found}))
         )
     }
-    loaded = await status_service.views_by_id(
+    loaded = await status_views.views_by_id(
         session, [n.status_id for n in found if n.status_id is not None], viewer_id
     )
     views = []
@@ -330,7 +185,7 @@ class Group:
 class GroupedPage:
     groups: list[Group]
     accounts: list[Account]
-    statuses: list[status_service.StatusView]
+    statuses: list[status_views.StatusView]
     cursors: list[int]  # the newest notification of each group, for the Link header
 
 
@@ -405,7 +260,7 @@ async def _grouped_result(
     accounts = (
         list(await session.scalars(select(Account).where(Account.id.in_(account_ids)))) if account_ids else []
     )
-    found = await status_service.views_by_id(
+    found = await status_views.views_by_id(
         session, [g.status_id for g in groups if g.status_id is not None], recipient_id
     )
     kept = [g for g in groups if g.status_id is None or g.status_id in found]

@@ -24,7 +24,7 @@ from pixie.infra.outbox import record
 from pixie.infra.runtime import Runtime
 from pixie.models.polls import Poll, PollVote
 from pixie.models.statuses import Status
-from pixie.services import events, notifications
+from pixie.services import events, notifying
 from pixie.services.visibility import visible_to
 
 log = logging.getLogger("pixie.polls")
@@ -252,7 +252,7 @@ async def end_expired(rt: Runtime, now: datetime | None = None) -> list[int]:
                 )
                 # Everyone who voted hears of the result, and so does the author.
                 for recipient_id in sorted(voters | {row.account_id}):
-                    await notifications.notify(
+                    await notifying.notify(
                         session,
                         "poll",
                         recipient_id=recipient_id,

@@ -10,7 +10,7 @@ from pixie.errors import NotFound
 from pixie.infra.runtime import Runtime
 from pixie.models.statuses import Status
 from pixie.services.paging import Paging
-from pixie.services.statuses import StatusView, views_of
+from pixie.services.status_views import StatusView, views_of
 from pixie.services.visibility import not_muted, visible_to
 
 MAX_PAGE = 40

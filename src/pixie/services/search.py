@@ -27,7 +27,7 @@ from pixie.models.media import MediaAttachment
 from pixie.models.reactions import Bookmark, Favourite
 from pixie.models.statuses import Mention, Status
 from pixie.services import events, tags
-from pixie.services.statuses import StatusView, views_of
+from pixie.services.status_views import StatusView, views_of
 from pixie.services.tags import TagView, escape_like
 from pixie.services.visibility import not_muted, visible_to
 

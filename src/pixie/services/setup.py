@@ -4,9 +4,6 @@ from __future__ import annotations
 
 import importlib
 
-# statuses before polls: the two import each other, and only this order resolves when this module
-# is the first to import either (as `pixie worker` does).
-import pixie.services.statuses  # noqa: F401
 from pixie.infra.runtime import Runtime
 from pixie.services import generations, mail, maintenance, media, polls, scheduled, search, timelines
 from pixie.services.oauth import TokenCache, install_token_cache

@@ -51,7 +51,7 @@ def normalize(name: str) -> str:
 
 
 async def find(session: AsyncSession, name: str) -> Tag | None:
-    return await session.scalar(select(Tag).where(func.lower(Tag.name) == name.lower()))
+    return await session.scalar(select(Tag).where(Tag.folded == text.fold_hashtag(name)))
 
 
 async def followed_tag_ids(session: AsyncSession, account_id: int) -> list[int]:
@@ -143,7 +143,7 @@ async def _follow(rt: Runtime, account_id: int, name: str, on: bool) -> None:
         if tag is None:
             if not on:
                 return
-            tag = Tag(name=name)
+            tag = Tag(name=name, folded=text.fold_hashtag(name))
             session.add(tag)
             await session.flush()
         existing = await session.scalar(
@@ -188,15 +188,14 @@ async def search(
 ) -> list[TagView]:
     """Hashtags whose name starts with ``query`` ('#' left out): an exact match first, then the
     shortest names."""
-    name = query.strip().removeprefix("#").lower()
+    name = text.fold_hashtag(query.strip().removeprefix("#"))
     if not name or limit < 1:
         return []
-    lowered = func.lower(Tag.name)
     tags = list(
         await session.scalars(
             select(Tag)
-            .where(lowered.like(escape_like(name) + "%", escape="\\"))
-            .order_by(case((lowered == name, 0), else_=1), func.length(Tag.name), lowered)
+            .where(Tag.folded.like(escape_like(name) + "%", escape="\\"))
+            .order_by(case((Tag.folded == name, 0), else_=1), func.length(Tag.name), Tag.folded)
             .offset(offset)
             .limit(limit)
         )

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import html
 import re
+import unicodedata
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -47,8 +48,15 @@ def parse(text: str) -> Parsed:
         elif match.group("tag"):
             name = match.group("tag")[1:]
             if len(name) <= MAX_HASHTAG:  # longer ones stay text: no tag is named so
-                tags.setdefault(name.lower(), name)
+                tags.setdefault(fold_hashtag(name), name)
     return Parsed(list(mentions), list(tags.values()), urls)
+
+
+def fold_hashtag(name: str) -> str:
+    """The one form two spellings of a hashtag share (#Äpfel, #äpfel, #ÄPFEL; #Straße, #STRASSE):
+    Unicode compatibility-normalized, then case-folded. Kept beside each tag, so both databases
+    compare hashtags the same way (SQLite's lower() folds ASCII letters only)."""
+    return unicodedata.normalize("NFKC", name).casefold()
 
 
 def is_hashtag_name(name: str) -> bool:

@@ -9,6 +9,7 @@ from pixie.api.params import body_schema, params, query_schema
 from pixie.api.responses import JSON
 from pixie.api.schemas import (
     Account,
+    AccountSearchQuery,
     CredentialAccount,
     LookupQuery,
     Preferences,
@@ -17,8 +18,9 @@ from pixie.api.schemas import (
     UpdateCredentialsRequest,
 )
 from pixie.convert import accounts as convert
+from pixie.errors import BadRequest
 from pixie.infra.runtime import Runtime
-from pixie.services import accounts
+from pixie.services import accounts, search
 
 router = APIRouter(tags=["accounts"])
 
@@ -108,6 +110,7 @@ async def update_credentials(
         ai_training_consent=req.pixie.ai_training_consent if req.pixie else None,
         hide_prompt=req.pixie.hide_prompt if req.pixie else None,
         allow_remix=req.pixie.allow_remix if req.pixie else None,
+        direct_messages=source.pixie.direct_messages if source and source.pixie else None,
     )
     images = {
         kind: await upload.read()
@@ -131,6 +134,30 @@ async def lookup(
     rt: Runtime = Depends(runtime),
 ) -> JSON:
     return JSON(convert.account(rt.settings, await accounts.lookup(rt, query.acct)))
+
+
+@router.get(
+    "/api/v1/accounts/search",
+    response_model=list[Account],
+    responses=errors(400, 401, 403, 422),
+    openapi_extra=query_schema(AccountSearchQuery),
+    summary="Accounts whose name matches, for mention autocomplete",
+)
+async def search_accounts(
+    caller: Caller = Depends(Auth("read:accounts", optional=True)),
+    query: AccountSearchQuery = Depends(params(AccountSearchQuery)),
+    rt: Runtime = Depends(runtime),
+) -> JSON:
+    if not query.q:
+        raise BadRequest("param is missing or the value is empty: q")
+    found = await search.search(
+        rt,
+        caller.viewer_id,
+        search.SearchRequest(
+            q=query.q, type="accounts", limit=query.limit, offset=query.offset, following=query.following
+        ),
+    )
+    return JSON([convert.account(rt.settings, a) for a in found.accounts])
 
 
 @router.get(

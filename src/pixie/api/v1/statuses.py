@@ -28,7 +28,7 @@ from pixie.convert import scheduled as convert_scheduled
 from pixie.convert import statuses as convert
 from pixie.errors import Invalid
 from pixie.infra.runtime import Runtime
-from pixie.services import scheduled, statuses
+from pixie.services import edits, muted_conversations, pins, reactions, reblogs, scheduled, statuses, threads
 from pixie.services.polls import NewPoll
 
 router = APIRouter(tags=["statuses"])
@@ -110,11 +110,11 @@ async def edit_status(
     req: EditStatusRequest = Depends(params(EditStatusRequest)),
     rt: Runtime = Depends(runtime),
 ) -> JSON:
-    view = await statuses.edit(
+    view = await edits.edit(
         rt,
         caller.account_id,
         parse_id(status_id),
-        statuses.StatusChanges(
+        edits.StatusChanges(
             text=req.status,
             spoiler_text=req.spoiler_text,
             sensitive=req.sensitive,
@@ -136,7 +136,7 @@ async def status_history(
     caller: Caller = Depends(Auth("read:statuses", optional=True)),
     rt: Runtime = Depends(runtime),
 ) -> JSON:
-    versions = await statuses.history(rt, parse_id(status_id), caller.viewer_id)
+    versions = await edits.history(rt, parse_id(status_id), caller.viewer_id)
     return JSON([convert.status_edit(rt.settings, v) for v in versions])
 
 
@@ -174,15 +174,15 @@ async def _react(status_id: str, caller: Caller, rt: Runtime, action: str) -> JS
     sid = parse_id(status_id)
     match action:
         case "favourite" | "unfavourite":
-            view = await statuses.favourite(rt, caller.account_id, sid, on=action == "favourite")
+            view = await reactions.favourite(rt, caller.account_id, sid, on=action == "favourite")
         case "bookmark" | "unbookmark":
-            view = await statuses.bookmark(rt, caller.account_id, sid, on=action == "bookmark")
+            view = await reactions.bookmark(rt, caller.account_id, sid, on=action == "bookmark")
         case "pin" | "unpin":
-            view = await statuses.pin(rt, caller.account_id, sid, on=action == "pin")
+            view = await pins.pin(rt, caller.account_id, sid, on=action == "pin")
         case "mute" | "unmute":
-            view = await statuses.mute_conversation(rt, caller.account_id, sid, on=action == "mute")
+            view = await muted_conversations.mute(rt, caller.account_id, sid, on=action == "mute")
         case _:
-            view = await statuses.unreblog(rt, caller.account_id, sid)
+            view = await reblogs.unreblog(rt, caller.account_id, sid)
     return JSON(convert.status(rt.settings, view))
 
 
@@ -229,9 +229,7 @@ async def reblog(
     req: ReblogRequest = Depends(params(ReblogRequest)),
     rt: Runtime = Depends(runtime),
 ) -> JSON:
-    view = await statuses.reblog(
-        rt, caller.account_id, parse_id(status_id), visibility=req.visibility or None
-    )
+    view = await reblogs.reblog(rt, caller.account_id, parse_id(status_id), visibility=req.visibility or None)
     return JSON(convert.status(rt.settings, view))
 
 
@@ -249,7 +247,7 @@ async def reblogged_by(
     query: PageQuery = Depends(params(PageQuery)),
     rt: Runtime = Depends(runtime),
 ) -> JSON:
-    accounts, cursors = await statuses.reblogged_by(rt, parse_id(status_id), caller.viewer_id, query.paging())
+    accounts, cursors = await reblogs.reblogged_by(rt, parse_id(status_id), caller.viewer_id, query.paging())
     body = [convert_accounts.account(rt.settings, a) for a in accounts]
     return JSON(body, headers=link_header(rt.settings, request, cursors))
 
@@ -268,14 +266,14 @@ async def favourited_by(
     query: PageQuery = Depends(params(PageQuery)),
     rt: Runtime = Depends(runtime),
 ) -> JSON:
-    accounts, cursors = await statuses.favourited_by(
+    accounts, cursors = await reactions.favourited_by(
         rt, parse_id(status_id), caller.viewer_id, query.paging()
     )
     body = [convert_accounts.account(rt.settings, a) for a in accounts]
     return JSON(body, headers=link_header(rt.settings, request, cursors))
 
 
-def _reaction_page(request: Request, rt: Runtime, page: statuses.ReactionPage) -> JSON:
+def _reaction_page(request: Request, rt: Runtime, page: reactions.ReactionPage) -> JSON:
     body = [convert.status(rt.settings, v) for v in page.views]
     return JSON(body, headers=link_header(rt.settings, request, page.cursors))
 
@@ -294,7 +292,7 @@ async def favourites(
     rt: Runtime = Depends(runtime),
 ) -> JSON:
     return _reaction_page(
-        request, rt, await statuses.favourites(rt, caller.account_id, query.paging(default_limit=20))
+        request, rt, await reactions.favourites(rt, caller.account_id, query.paging(default_limit=20))
     )
 
 
@@ -312,7 +310,7 @@ async def bookmarks(
     rt: Runtime = Depends(runtime),
 ) -> JSON:
     return _reaction_page(
-        request, rt, await statuses.bookmarks(rt, caller.account_id, query.paging(default_limit=20))
+        request, rt, await reactions.bookmarks(rt, caller.account_id, query.paging(default_limit=20))
     )
 
 
@@ -343,7 +341,7 @@ async def status_context(
     caller: Caller = Depends(Auth("read:statuses", optional=True)),
     rt: Runtime = Depends(runtime),
 ) -> JSON:
-    thread = await statuses.context(rt, parse_id(status_id), caller.viewer_id)
+    thread = await threads.context(rt, parse_id(status_id), caller.viewer_id)
     return JSON(
         {
             "ancestors": [convert.status(rt.settings, v) for v in thread.ancestors],

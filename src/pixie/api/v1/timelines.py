@@ -12,8 +12,8 @@ from pixie.api.schemas import Status
 from pixie.convert import statuses as convert
 from pixie.errors import BadRequest
 from pixie.infra.runtime import Runtime
-from pixie.services import statuses, timelines
-from pixie.services.statuses import StatusView
+from pixie.services import timelines
+from pixie.services.status_views import StatusView
 
 router = APIRouter(tags=["timelines"])
 
@@ -86,7 +86,7 @@ async def account_statuses(
     query: AccountStatusesQuery = Depends(params(AccountStatusesQuery)),
     rt: Runtime = Depends(runtime),
 ) -> RawJSON:
-    views = await statuses.account_statuses(
+    views = await timelines.account_statuses(
         rt,
         parse_id(account_id),
         caller.viewer_id,
@@ -115,7 +115,7 @@ async def public_timeline(
 ) -> RawJSON:
     if query.remote:
         return _page(request, rt, [])  # no remote posts: Pixie does not federate
-    views = await statuses.public_timeline(
+    views = await timelines.public_timeline(
         rt, caller.viewer_id, query.paging(default_limit=20), only_media=query.only_media
     )
     return _page(request, rt, views)
@@ -139,7 +139,7 @@ async def tag_timeline(
         raise BadRequest("Parameters may not contain NUL characters")
     if query.remote:
         return _page(request, rt, [])
-    views = await statuses.public_timeline(
+    views = await timelines.public_timeline(
         rt,
         caller.viewer_id,
         query.paging(default_limit=20),
