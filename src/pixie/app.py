@@ -35,6 +35,7 @@ from pixie.api.v1.scheduled_statuses import router as scheduled_router
 from pixie.api.v1.statuses import router as statuses_router
 from pixie.api.v1.tags import router as tags_router
 from pixie.api.v1.timelines import router as timelines_router
+from pixie.api.v2.filters import router as filters_router
 from pixie.api.v2.notifications import router as notifications_v2_router
 from pixie.api.v2.search import router as search_router
 from pixie.api.wellknown import router as wellknown_router
@@ -59,6 +60,7 @@ ROUTERS = (
     lists_router,
     notifications_router,
     conversations_router,
+    filters_router,
     notifications_v2_router,
     reports_router,
     statuses_router,

@@ -33,3 +33,14 @@ def test_conflicting_shapes_do_not_crash() -> None:
     assert nest([("a[]", "1"), ("a[b]", "2")]) == {"a": {"b": "2"}}
     assert nest([("a[b]", "1"), ("a[]", "2")]) == {"a": ["2"]}
     assert nest([("weird]key[", "1")]) == {"weird]key[": "1"}
+
+
+def test_arrays_of_hashes_fill_the_last_hash_until_a_key_repeats() -> None:
+    pairs = [
+        ("keywords_attributes[][keyword]", "cats"),
+        ("keywords_attributes[][whole_word]", "true"),
+        ("keywords_attributes[][keyword]", "dogs"),
+    ]
+    assert nest(pairs) == {
+        "keywords_attributes": [{"keyword": "cats", "whole_word": "true"}, {"keyword": "dogs"}]
+    }

@@ -41,7 +41,10 @@ def _assign(target: dict[str, Any], key: str, value: Any) -> None:
             if last:
                 node.append(value)
                 return
-            node.append({})
+            # "x[][k]" fills the last hash until it already has a "k", as Rails reads it:
+            # keywords_attributes[][keyword]=a&keywords_attributes[][whole_word]=1 is one hash.
+            if not (node and isinstance(node[-1], dict) and nxt is not None and nxt not in node[-1]):
+                node.append({})
             node = node[-1]
             continue
         if not isinstance(node, dict):

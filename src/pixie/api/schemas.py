@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import AliasChoices, BaseModel, ConfigDict, Field
 
 
 def as_id(raw: str | None) -> int | None:
@@ -428,6 +428,70 @@ class Conversation(BaseModel):
     unread: bool
     accounts: list[Account]
     last_status: Status | None
+
+
+class FilterKeywordEntity(BaseModel):
+    id: str
+    keyword: str
+    whole_word: bool
+
+
+class FilterStatusEntity(BaseModel):
+    id: str
+    status_id: str
+
+
+class FilterEntity(BaseModel):
+    id: str
+    title: str
+    context: list[str]
+    expires_at: str | None
+    filter_action: str
+    keywords: list[FilterKeywordEntity]
+    statuses: list[FilterStatusEntity]
+
+
+class V1Filter(BaseModel):
+    id: str
+    phrase: str
+    context: list[str]
+    whole_word: bool
+    expires_at: str | None
+    irreversible: bool
+
+
+class FilterKeywordAttributes(Loose):
+    id: str | None = Field(None, max_length=20)
+    keyword: str | None = Field(None, max_length=2000)
+    whole_word: bool | None = None
+    destroy: bool = Field(False, validation_alias=AliasChoices("_destroy", "destroy"))
+
+
+class FilterRequest(Loose):
+    """``POST /api/v2/filters`` and ``PUT /api/v2/filters/:id``."""
+
+    title: str | None = Field(None, max_length=2000)
+    context: list[str] | str | None = None
+    filter_action: str | None = Field(None, max_length=20)
+    expires_in: int | str | None = None  # seconds; empty for no expiry
+    keywords_attributes: list[FilterKeywordAttributes] | dict[str, FilterKeywordAttributes] | None = None
+
+
+class FilterKeywordRequest(Loose):
+    keyword: str | None = Field(None, max_length=2000)
+    whole_word: bool | None = None
+
+
+class FilterStatusRequest(Loose):
+    status_id: str | None = Field(None, max_length=20)
+
+
+class V1FilterRequest(Loose):
+    phrase: str | None = Field(None, max_length=2000)
+    context: list[str] | str | None = None
+    irreversible: bool | None = None
+    whole_word: bool | None = None
+    expires_in: int | str | None = None
 
 
 class Empty(BaseModel):

@@ -9,6 +9,7 @@ import orjson
 from cachetools import LRUCache
 
 from pixie.config import Settings
+from pixie.convert import filters
 from pixie.convert.accounts import account
 from pixie.convert.common import timestamp
 from pixie.convert.generations import on_status
@@ -60,7 +61,7 @@ def status(settings: Settings, view: StatusView, *, with_source: bool = False) -
         "card": None,
         "language": s.language,
         "text": s.text if with_source else None,
-        "filtered": [],
+        "filtered": [filters.result(m) for m in view.filtered],
         # The viewer's own state.
         "favourited": view.favourited,
         "reblogged": view.reblogged,
@@ -102,12 +103,22 @@ def status_edit(settings: Settings, version: Version) -> dict[str, Any]:
 # --- timeline pages as bytes, from cached renderings -----------------------------------------------
 #
 # A post renders the same for every reader except for the reader's own marks (favourited, reblogged,
-# muted, bookmarked, pinned) and its poll (own votes). The rest is kept as JSON bytes per post and
-# reused while the post and its author are unchanged; the reader's part is appended per request.
-# The check is a stamp of every column the shared part shows, so a stale copy is never served, in
-# any process, without invalidation messages.
+# muted, bookmarked, pinned), its poll (own votes) and the reader's filters it matches. The rest is
+# kept as JSON bytes per post and reused while the post and its author are unchanged; the reader's
+# part is appended per request. The check is a stamp of every column the shared part shows, so a
+# stale copy is never served, in any process, without invalidation messages.
 
-_VIEWER_KEYS = ("favourited", "reblogged", "muted", "bookmarked", "pinned", "poll", "reblog", "pixie")
+_VIEWER_KEYS = (
+    "favourited",
+    "reblogged",
+    "muted",
+    "bookmarked",
+    "pinned",
+    "poll",
+    "filtered",
+    "reblog",
+    "pixie",
+)
 # About 3 KB per post: ten thousand posts is some 30 MB per process.
 _RENDERED: LRUCache[int, tuple[tuple[Any, ...], bytes]] = LRUCache(maxsize=10_000)
 
@@ -157,6 +168,7 @@ def _readers_part(view: StatusView) -> dict[str, Any]:
         "bookmarked": view.bookmarked,
         "pinned": view.pinned,
         "poll": poll(view.poll) if view.poll is not None else None,
+        "filtered": [filters.result(m) for m in view.filtered],
         "pixie": pixie_part(view),
     }
 

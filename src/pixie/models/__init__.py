@@ -4,6 +4,7 @@ from pixie.models.accounts import Account, AiTrainingConsent, User
 from pixie.models.blocks import Block, Mute
 from pixie.models.conversations import AccountConversation
 from pixie.models.email_tokens import EmailToken
+from pixie.models.filters import Filter, FilterKeyword, FilterStatus
 from pixie.models.follows import Follow, FollowRequest
 from pixie.models.generations import Generation, PromptRefusal
 from pixie.models.invites import Invite
@@ -31,6 +32,9 @@ __all__ = [
     "ConversationMute",
     "EmailToken",
     "Favourite",
+    "Filter",
+    "FilterKeyword",
+    "FilterStatus",
     "Follow",
     "FollowRequest",
     "FollowedTag",

@@ -14,7 +14,7 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import Awaitable, Callable, Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import partial
 from typing import Any
 
@@ -33,9 +33,10 @@ from pixie.models.statuses import Status
 from pixie.realtime import frames
 from pixie.realtime.connections import Closed, Connection, Transport
 from pixie.realtime.streams import Stream
-from pixie.services import audience, conversations, generations, lists, notifications, oauth
+from pixie.services import audience, conversations, filters, generations, lists, notifications, oauth
+from pixie.services.filter_rules import FilterMatch, hides
 from pixie.services.oauth import AUTH_CHANNEL, TokenCache
-from pixie.services.status_views import view_keys, views_by_id
+from pixie.services.status_views import StatusView, view_keys, views_by_id
 
 log = logging.getLogger("pixie.realtime")
 
@@ -50,6 +51,15 @@ class _Listening:
 
     listener: Callable[[str], Awaitable[None]]
     streams: dict[Connection, set[Stream]] = field(default_factory=dict)
+
+
+def _context(stream: Stream) -> str:
+    """Where a stream shows posts, as filters name it: home (the user stream and lists) or public."""
+    return "public" if stream.is_public else "home"
+
+
+def _match_key(match: FilterMatch) -> tuple[Any, ...]:
+    return (match.filter.filter.id, tuple(match.keyword_matches or ()), tuple(match.status_matches or ()))
 
 
 @dataclass
@@ -279,6 +289,7 @@ class Hub:
         if not targets:
             return
         settings = self._rt.settings
+        deliveries: list[tuple[_Target, str]] = []
         async with self._rt.db.read() as session:
             status = await session.get(Status, status_id)
             if status is None:
@@ -286,23 +297,43 @@ class Hub:
             targets = await self._accepted(session, status_id, targets)
             viewers = {t.viewer for t in targets if t.viewer is not None}
             keys = await view_keys(session, status, viewers)
-            # One rendering per distinct view; a signed-out reader's is the shared one.
-            rendered: dict[Any, str | None] = {}
-            payloads: dict[int | None, str | None] = {}
-            for viewer in {t.viewer for t in targets}:
-                key = keys.get(viewer) if viewer is not None else None
-                if key not in rendered:
-                    found = await views_by_id(session, [status_id], viewer)
-                    view = found.get(status_id)
-                    rendered[key] = (
-                        convert_statuses.status_json(settings, view).decode() if view is not None else None
-                    )
-                payloads[viewer] = rendered[key]
+            # The readers' filters, by the context each stream shows posts in.
+            by_context: dict[str, set[int]] = {}
+            for t in targets:
+                if t.viewer is not None:
+                    by_context.setdefault(_context(t.stream), set()).add(t.viewer)
+            screens = {ctx: await filters.screens(session, vs, ctx) for ctx, vs in by_context.items()}
+            described: dict[int, list[str]] | None = None
+            # One view per distinct key, one rendering per distinct (view, filter matches).
+            views: dict[Any, StatusView | None] = {}
+            rendered: dict[tuple[Any, ...], str] = {}
+            for t in targets:
+                key = keys.get(t.viewer) if t.viewer is not None else None
+                if key not in views:
+                    views[key] = (await views_by_id(session, [status_id], t.viewer)).get(status_id)
+                view = views[key]
+                if view is None:
+                    continue
+                matches: list[FilterMatch] = []
+                screen = screens.get(_context(t.stream), {}).get(t.viewer) if t.viewer is not None else None
+                if screen is not None:
+                    if described is None:
+                        proper = (view.reblog or view).status.id
+                        described = await filters.descriptions(session, [proper]) if screen.reads_text else {}
+                    ids = [view.status.id] + ([view.reblog.status.id] if view.reblog is not None else [])
+                    matches = screen.matches(ids, filters.text_of(view, described))
+                    if hides(matches):
+                        continue
+                shown = (key, *((m.filter.filter.id, m.keyword_matches, m.status_matches) for m in matches))
+                frozen = tuple(map(repr, shown))
+                if frozen not in rendered:
+                    rendered[frozen] = convert_statuses.status_json(
+                        settings, replace(view, filtered=matches)
+                    ).decode()
+                deliveries.append((t, rendered[frozen]))
         built: dict[tuple[Any, ...], bytes | str] = {}
-        for target in targets:
-            payload = payloads.get(target.viewer)
-            if payload is not None:
-                self._push(target, event, payload, built)
+        for target, payload in deliveries:
+            self._push(target, event, payload, built)
 
     @staticmethod
     async def _accepted(session: Any, status_id: int, targets: list[_Target]) -> list[_Target]:

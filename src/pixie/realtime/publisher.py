@@ -92,6 +92,8 @@ async def publish(rt: Runtime, delivery: Delivery) -> None:
             channels = await _author_channels(session, event.account_id)
         message = _message("delete", status=event.status_id)
         messages = [(c, message) for c in channels]
+    elif isinstance(event, events.FiltersChanged):
+        messages = [(user_channel(event.account_id), _message("filters_changed"))]
     elif isinstance(event, events.ConversationUpdated):
         messages = [
             (user_channel(account_id), _message("conversation", conversation=row_id))
@@ -124,6 +126,7 @@ def install(rt: Runtime) -> None:
             events.StatusUnreblogged,
             events.NotificationCreated,
             events.ConversationUpdated,
+            events.FiltersChanged,
             events.GenerationRequested,
             events.GenerationProgressed,
             events.GenerationFinished,

@@ -263,3 +263,10 @@ class ConversationUpdated(DomainEvent):
     status_id: int
     account_ids: list[int]
     conversation_ids: list[int]
+
+
+class FiltersChanged(DomainEvent):
+    """An account created, changed or removed one of its filters (or a keyword or post of one)."""
+
+    type = "filters.changed"
+    account_id: int

@@ -220,7 +220,7 @@ async def timeline(rt: Runtime, owner_id: int, list_id: int, paging: Paging) -> 
     """The members' posts that the owner may see, newest first."""
     async with rt.db.read() as session:
         found = await _owned(session, owner_id, list_id)
-    return await timeline_page(rt, select(Status).where(list_rule(found)), paging, owner_id)
+    return await timeline_page(rt, select(Status).where(list_rule(found)), paging, owner_id, "home")
 
 
 def list_rule(found: List) -> Any:

@@ -18,6 +18,7 @@ from pixie.infra.runtime import Runtime
 from pixie.models.accounts import Account
 from pixie.models.notifications import Marker, Notification
 from pixie.models.statuses import Status
+from pixie.services import filters as custom_filters  # the reader's own (Filters here: by type)
 from pixie.services import status_views
 from pixie.services.notifying import GROUPED_TYPES, TYPES
 from pixie.services.paging import Paging
@@ -75,6 +76,16 @@ class NotificationView:
     status: status_views.StatusView | None
 
 
+async def _screened(
+    session: AsyncSession, status_ids: list[int], viewer_id: int
+) -> dict[int, status_views.StatusView]:
+    """The statuses of notifications, through the recipient's filters: a notification about a
+    post a ``hide`` filter drops is not shown either."""
+    loaded = await status_views.views_by_id(session, status_ids, viewer_id)
+    kept = await custom_filters.apply(session, viewer_id, "notifications", list(loaded.values()))
+    return {v.status.id: v for v in kept}
+
+
 async def _views(session: AsyncSession, found: list[Notification], viewer_id: int) -> list[NotificationView]:
     if not found:
         return []
@@ -84,9 +95,7 @@ async def _views(session: AsyncSession, found: list[Notification], viewer_id: in
             select(Account).where(Account.id.in_({n.from_account_id for n in found}))
         )
     }
-    loaded = await status_views.views_by_id(
-        session, [n.status_id for n in found if n.status_id is not None], viewer_id
-    )
+    loaded = await _screened(session, [n.status_id for n in found if n.status_id is not None], viewer_id)
     views = []
     for n in found:
         status = loaded.get(n.status_id) if n.status_id is not None else None
@@ -260,9 +269,7 @@ async def _grouped_result(
     accounts = (
         list(await session.scalars(select(Account).where(Account.id.in_(account_ids)))) if account_ids else []
     )
-    found = await status_views.views_by_id(
-        session, [g.status_id for g in groups if g.status_id is not None], recipient_id
-    )
+    found = await _screened(session, [g.status_id for g in groups if g.status_id is not None], recipient_id)
     kept = [g for g in groups if g.status_id is None or g.status_id in found]
     return GroupedPage(
         kept, accounts, [found[i] for i in dict.fromkeys(g.status_id for g in kept) if i in found], cursors

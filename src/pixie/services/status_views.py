@@ -24,6 +24,7 @@ from pixie.models.media import MediaAttachment
 from pixie.models.reactions import Bookmark, ConversationMute, Favourite, StatusPin
 from pixie.models.statuses import Mention, Status, StatusTag, Tag
 from pixie.services import generations, media, polls
+from pixie.services.filter_rules import FilterMatch
 from pixie.services.visibility import visible_to
 
 
@@ -52,6 +53,8 @@ class StatusView:
     # always may; others unless the author hid it).
     generation: Generation | None = None
     show_prompt: bool = True
+    # The reader's filters this post matches where it is shown (warn or blur; hide drops it).
+    filtered: list[FilterMatch] = field(default_factory=list)
 
 
 # Given a status and its author, a rendering the caller kept from an earlier request that is still

@@ -23,7 +23,7 @@ from pixie.models.accounts import Account, User
 from pixie.models.follows import Follow
 from pixie.models.reactions import StatusPin
 from pixie.models.statuses import VISIBILITIES, Mention, Status, StatusTag, Tag
-from pixie.services import conversations, events, generations, media, notifying, polls, text
+from pixie.services import conversations, events, filters, generations, media, notifying, polls, text
 from pixie.services.status_views import StatusView, views_of
 from pixie.services.visibility import visible_to
 
@@ -269,7 +269,10 @@ async def get(rt: Runtime, status_id: int, viewer_id: int | None) -> StatusView:
         status = await session.scalar(select(Status).where(Status.id == status_id, visible_to(viewer_id)))
         if status is None:
             raise NotFound()
-        return (await views_of(session, [status], viewer_id))[0]
+        # On its own, a status carries every filter it matches and is never dropped.
+        return (await filters.apply(session, viewer_id, None, await views_of(session, [status], viewer_id)))[
+            0
+        ]
 
 
 async def delete(rt: Runtime, status_id: int, account_id: int) -> StatusView:
@@ -332,9 +335,10 @@ async def many(rt: Runtime, ids: list[int], viewer_id: int | None) -> list[Statu
                 select(Status).where(Status.id.in_(ids[:MAX_BATCH]), visible_to(viewer_id))
             )
         }
-        return await views_of(
+        views = await views_of(
             session, [found[i] for i in dict.fromkeys(ids[:MAX_BATCH]) if i in found], viewer_id
         )
+        return await filters.apply(session, viewer_id, None, views)
 
 
 async def remove_reblog(session: AsyncSession, wrapper: Status) -> None:

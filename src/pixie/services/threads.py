@@ -10,7 +10,7 @@ from sqlalchemy import (
 
 from pixie.infra.runtime import Runtime
 from pixie.models.statuses import Status
-from pixie.services import statuses
+from pixie.services import filters, statuses
 from pixie.services.status_views import (
     StatusView,
     views_of,
@@ -69,4 +69,7 @@ async def context(rt: Runtime, status_id: int, viewer_id: int | None) -> Thread:
         walk(status_id)
         up = [ancestors[i] for i in reversed(chain) if i in ancestors]
         views = await views_of(session, up + ordered, viewer_id)
-    return Thread(views[: len(up)], views[len(up) :])
+        return Thread(
+            await filters.apply(session, viewer_id, "thread", views[: len(up)]),
+            await filters.apply(session, viewer_id, "thread", views[len(up) :]),
+        )

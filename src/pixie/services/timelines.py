@@ -30,7 +30,7 @@ from pixie.models.media import MediaAttachment
 from pixie.models.reactions import StatusPin
 from pixie.models.statuses import Status, StatusTag, Tag
 from pixie.models.tag_follows import FollowedTag
-from pixie.services import events
+from pixie.services import events, filters
 from pixie.services.paging import Paging
 from pixie.services.status_views import Reuse, StatusView, views_of
 from pixie.services.text import fold_hashtag
@@ -107,7 +107,8 @@ async def home_from_database(
 ) -> list[StatusView]:
     """The home timeline as one query (the embedded way, and the reference for the feed)."""
     async with rt.db.read() as session:
-        return await views_of(session, await _query_page(session, viewer_id, paging), viewer_id, reuse)
+        views = await views_of(session, await _query_page(session, viewer_id, paging), viewer_id, reuse)
+        return await filters.apply(session, viewer_id, "home", views)
 
 
 async def _rebuild(rt: Runtime, session: AsyncSession, viewer_id: int) -> None:
@@ -191,7 +192,9 @@ async def home(rt: Runtime, viewer_id: int, paging: Paging, reuse: Reuse | None 
         page = await _page_from_feed(rt, session, viewer_id, paging, limit)
         if page is None:
             page = await _query_page(session, viewer_id, paging)
-        return await views_of(session, page, viewer_id, reuse)
+        return await filters.apply(
+            session, viewer_id, "home", await views_of(session, page, viewer_id, reuse)
+        )
 
 
 # --- the public, hashtag and account timelines ---------------------------------------------------
@@ -199,11 +202,13 @@ MAX_TIMELINE_PAGE = 40
 
 
 async def timeline_page(
-    rt: Runtime, query: Select[Status], paging: Paging, viewer_id: int | None
+    rt: Runtime, query: Select[Status], paging: Paging, viewer_id: int | None, context: str
 ) -> list[StatusView]:
+    """A page of ``query`` for the viewer, through the viewer's filters of ``context``."""
     async with rt.db.read() as session:
         found = list(await session.scalars(paging.apply(query, Status.id, most=MAX_TIMELINE_PAGE)))
-        return await views_of(session, paging.newest_first(found), viewer_id)
+        views = await views_of(session, paging.newest_first(found), viewer_id)
+        return await filters.apply(session, viewer_id, context, views)
 
 
 async def account_statuses(
@@ -242,7 +247,7 @@ async def account_statuses(
         query = query.where(or_(Status.in_reply_to_id.is_(None), Status.in_reply_to_account_id == account_id))
     if tagged:
         query = query.where(_has_tag(tagged))
-    return await timeline_page(rt, query, paging, viewer_id)
+    return await timeline_page(rt, query, paging, viewer_id, "account")
 
 
 def _has_media() -> Any:
@@ -298,7 +303,7 @@ async def public_timeline(
             query = query.where(_has_tag(name))
         if none_tags:
             query = query.where(~_has_tag(*none_tags[:MAX_TAGS_PER_MODE]))
-    return await timeline_page(rt, query, paging, viewer_id)
+    return await timeline_page(rt, query, paging, viewer_id, "public")
 
 
 # --- fan-out on write (Redis) ---------------------------------------------------------------------
