@@ -28,6 +28,7 @@ from pixie.api.v1.follows import router as follows_router
 from pixie.api.v1.instance import router as instance_router
 from pixie.api.v1.lists import router as lists_router
 from pixie.api.v1.media import router as media_router
+from pixie.api.v1.notification_requests import router as notification_requests_router
 from pixie.api.v1.notifications import router as notifications_router
 from pixie.api.v1.polls import router as polls_router
 from pixie.api.v1.reports import router as reports_router
@@ -58,6 +59,7 @@ ROUTERS = (
     instance_router,
     media_router,
     lists_router,
+    notification_requests_router,  # before notifications: /notifications/requests is no notification id
     notifications_router,
     conversations_router,
     filters_router,

@@ -19,7 +19,7 @@ from typing import Any
 from sqlalchemy import select, update
 
 from pixie.app import api_routes
-from pixie.models.notifications import Notification
+from pixie.models.notifications import Notification, NotificationRequest
 from pixie.models.statuses import Status
 from tests.conftest import Instance, bearer
 from tests.media import images
@@ -100,7 +100,8 @@ NOTIFIED: dict[str, frozenset[str]] = {
     # original); of these, the table hides erin's post and the deleted one
     "alice": frozenset({"reply", "erin_post", "public", "unlisted", "private", "poll", "direct", "deleted"}),
     "bob": frozenset({"private", "public"}),  # alice's reply to him; an edit of a post he reblogged
-    "carol": frozenset({"direct", "poll"}),  # mentioned
+    # mentioned; the direct mention from alice, whom carol does not follow, waits in a request
+    "carol": frozenset({"poll"}),
     "dave": frozenset({"dave_post", "poll"}),  # alice's favourite; her reply while he followed her
     "erin": frozenset(),  # alice's favourite of erin_post came from across the block
 }
@@ -150,6 +151,8 @@ EXEMPT: dict[str, str] = {
     "/api/v1/lists/{list_id}/accounts": "accounts",
     "/api/v1/accounts/{account_id}/lists": "the caller's lists",
     "/api/v1/markers": "read positions, as ids the caller sent",
+    "/api/v2/notifications/policy": "the caller's notification policy and counts",
+    "/api/v1/notifications/requests/merged": "whether the caller's accepted requests are merged",
     "/api/v2/filters": "the caller's filters: keywords, and ids of posts it could see when it chose them",
     "/api/v2/filters/{filter_id}": "one of the caller's filters",
     "/api/v2/filters/{filter_id}/keywords": "a filter's keywords",
@@ -568,6 +571,7 @@ async def notification_probes(w: World) -> list[Probe]:
                     Notification.type,
                     Notification.status_id,
                     Notification.group_key,
+                    Notification.filtered,
                 )
             )
         ).all()
@@ -578,7 +582,7 @@ async def notification_probes(w: World) -> list[Probe]:
         Probe("/api/v2/notifications", "/api/v2/notifications", NOTIFIED, {"grouped_types[]": ["favourite"]}),
     ]
     groups: dict[str, Probe] = {}
-    for notification_id, account_id, from_account_id, kind, status_id, group_key in rows:
+    for notification_id, account_id, from_account_id, kind, status_id, group_key, filtered in rows:
         owner, sender = viewer_of[account_id], viewer_of[from_account_id]
         post = post_of[status_id] if status_id else None
         if post is not None and kind == "reblog":
@@ -594,6 +598,8 @@ async def notification_probes(w: World) -> list[Probe]:
                 note=f"to {owner}: {note}",
             )
         )
+        if filtered:
+            shows = {owner: s()}  # by its id it is found (as its request shows it), in groups not
         group = groups.get(group_key)
         if group is not None and isinstance(group.shows, Mapping):
             shows = {owner: group.shows[owner] | shows[owner]}  # a group shows all of its posts
@@ -610,6 +616,25 @@ async def notification_probes(w: World) -> list[Probe]:
             note=f"to {owner}",
         )
     assert len(rows) >= 10, rows
+    # carol does not follow alice: alice's direct mention of her waits in a request (the default
+    # policy holds back unsolicited private mentions).
+    found.append(
+        Probe("/api/v1/notifications/requests", "/api/v1/notifications/requests", {"carol": s("direct")})
+    )
+    async with w.px.rt.db.read() as session:
+        requests = (
+            await session.execute(select(NotificationRequest.id, NotificationRequest.account_id))
+        ).all()
+    assert requests
+    for request_id, account_id in requests:
+        found.append(
+            Probe(
+                "/api/v1/notifications/requests/{request_id}",
+                f"/api/v1/notifications/requests/{request_id}",
+                {viewer_of[account_id]: s("direct")},
+                note=f"to {viewer_of[account_id]}",
+            )
+        )
     return found + list(groups.values())
 
 

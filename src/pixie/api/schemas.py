@@ -494,6 +494,48 @@ class V1FilterRequest(Loose):
     expires_in: int | str | None = None
 
 
+class PolicySummary(BaseModel):
+    pending_requests_count: int
+    pending_notifications_count: int
+
+
+class NotificationPolicy(BaseModel):
+    for_not_following: str
+    for_not_followers: str
+    for_new_accounts: str
+    for_private_mentions: str
+    for_limited_accounts: str
+    summary: PolicySummary
+
+
+class NotificationPolicyRequest(Loose):
+    for_not_following: str | None = Field(None, max_length=20)
+    for_not_followers: str | None = Field(None, max_length=20)
+    for_new_accounts: str | None = Field(None, max_length=20)
+    for_private_mentions: str | None = Field(None, max_length=20)
+    for_limited_accounts: str | None = Field(None, max_length=20)
+
+
+class NotificationRequestEntity(BaseModel):
+    id: str
+    created_at: str
+    updated_at: str
+    account: Account
+    notifications_count: str
+    last_status: Status | None = None
+
+
+class RequestIdsRequest(Loose):
+    id: list[str] | str = Field(default_factory=list, description="id[]: the requests")
+
+    def ids(self) -> list[str]:
+        return [self.id] if isinstance(self.id, str) else self.id
+
+
+class Merged(BaseModel):
+    merged: bool
+
+
 class Empty(BaseModel):
     """Mastodon's empty object answer: ``{}``."""
 
@@ -813,6 +855,7 @@ class NotificationFilterQuery(Loose):
     types: list[str] | str | None = Field(None, description="Only these types (types[]=...)")
     exclude_types: list[str] | str | None = Field(None, description="Not these types (exclude_types[]=...)")
     account_id: str | None = Field(None, max_length=20, description="Only from this account")
+    include_filtered: bool = Field(False, description="With those the notification policy held back")
 
     def type_names(self) -> list[str] | None:
         return _names(self.types)

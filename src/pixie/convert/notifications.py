@@ -1,4 +1,4 @@
-"""Notification, GroupedNotificationsResults and Marker entities."""
+"""Notification, GroupedNotificationsResults, Marker, NotificationPolicy and NotificationRequest entities."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ from pixie.config import Settings
 from pixie.convert.accounts import account
 from pixie.convert.common import timestamp
 from pixie.convert.statuses import status
+from pixie.services.notification_requests import PolicyView, RequestView
 from pixie.services.notifications import GroupedPage, MarkerView, NotificationView
 
 
@@ -57,3 +58,33 @@ def markers(found: list[MarkerView]) -> dict[str, Any]:
         }
         for m in found
     }
+
+
+def policy(view: PolicyView) -> dict[str, Any]:
+    """The v2 NotificationPolicy."""
+    p = view.policy
+    return {
+        "for_not_following": p.for_not_following,
+        "for_not_followers": p.for_not_followers,
+        "for_new_accounts": p.for_new_accounts,
+        "for_private_mentions": p.for_private_mentions,
+        "for_limited_accounts": p.for_limited_accounts,
+        "summary": {
+            "pending_requests_count": view.pending_requests,
+            "pending_notifications_count": view.pending_notifications,
+        },
+    }
+
+
+def request(settings: Settings, view: RequestView) -> dict[str, Any]:
+    r = view.request
+    entity: dict[str, Any] = {
+        "id": str(r.id),
+        "created_at": timestamp(r.created_at),
+        "updated_at": timestamp(r.updated_at),
+        "account": account(settings, view.account),
+        "notifications_count": str(r.notifications_count),  # a string, as Mastodon sends it
+    }
+    if view.last_status is not None:
+        entity["last_status"] = status(settings, view.last_status)
+    return entity

@@ -10,7 +10,13 @@ from pixie.models.generations import Generation, PromptRefusal
 from pixie.models.invites import Invite
 from pixie.models.lists import List, ListAccount
 from pixie.models.media import MediaAttachment
-from pixie.models.notifications import Marker, Notification
+from pixie.models.notifications import (
+    Marker,
+    Notification,
+    NotificationPermission,
+    NotificationPolicy,
+    NotificationRequest,
+)
 from pixie.models.oauth import AccessToken, Application, AuthorizationCode
 from pixie.models.polls import Poll, PollVote
 from pixie.models.reactions import Bookmark, ConversationMute, Favourite, StatusPin
@@ -50,6 +56,9 @@ __all__ = [
     "Mention",
     "Mute",
     "Notification",
+    "NotificationPermission",
+    "NotificationPolicy",
+    "NotificationRequest",
     "OutboxEvent",
     "Poll",
     "PollVote",

@@ -92,6 +92,8 @@ async def publish(rt: Runtime, delivery: Delivery) -> None:
             channels = await _author_channels(session, event.account_id)
         message = _message("delete", status=event.status_id)
         messages = [(c, message) for c in channels]
+    elif isinstance(event, events.NotificationsMerged):
+        messages = [(user_channel(event.account_id), _message("notifications_merged"))]
     elif isinstance(event, events.FiltersChanged):
         messages = [(user_channel(event.account_id), _message("filters_changed"))]
     elif isinstance(event, events.ConversationUpdated):
@@ -99,7 +101,7 @@ async def publish(rt: Runtime, delivery: Delivery) -> None:
             (user_channel(account_id), _message("conversation", conversation=row_id))
             for account_id, row_id in zip(event.account_ids, event.conversation_ids, strict=True)
         ]
-    elif isinstance(event, events.NotificationCreated):
+    elif isinstance(event, events.NotificationCreated) and not event.filtered:
         messages = [
             (user_channel(event.account_id), _message("notification", notification=event.notification_id))
         ]
@@ -127,6 +129,7 @@ def install(rt: Runtime) -> None:
             events.NotificationCreated,
             events.ConversationUpdated,
             events.FiltersChanged,
+            events.NotificationsMerged,
             events.GenerationRequested,
             events.GenerationProgressed,
             events.GenerationFinished,

@@ -145,6 +145,14 @@ class NotificationCreated(DomainEvent):
     from_account_id: int
     notification_type: str
     status_id: int | None
+    filtered: bool = False  # held back by the recipient's policy: not streamed, not counted
+
+
+class NotificationsMerged(DomainEvent):
+    """Accepted notification requests joined the recipient's notifications."""
+
+    type = "notifications.merged"
+    account_id: int
 
 
 class StatusUpdated(DomainEvent):

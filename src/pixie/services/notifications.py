@@ -37,6 +37,7 @@ class Filters:
     types: list[str] | None = None  # None: every type
     exclude_types: list[str] | None = None
     from_account_id: int | None = None
+    include_filtered: bool = False  # those the recipient's policy held back, too
 
     def wanted(self) -> list[str]:
         wanted = [t for t in TYPES if t in self.types] if self.types else list(TYPES)
@@ -62,6 +63,8 @@ def _shown(recipient_id: int, filters: Filters | None = None) -> list[Any]:
             exists(select(Status.id).where(Status.id == Notification.status_id, visible_to(recipient_id))),
         ),
     ]
+    if filters is None or not filters.include_filtered:
+        conditions.append(Notification.filtered.is_(False))
     if filters is not None:
         conditions.append(Notification.type.in_(filters.wanted()))
         if filters.from_account_id is not None:
@@ -115,7 +118,10 @@ async def page(rt: Runtime, recipient_id: int, paging: Paging, filters: Filters)
 async def get(rt: Runtime, recipient_id: int, notification_id: int) -> NotificationView:
     async with rt.db.read() as session:
         found = await session.scalar(
-            select(Notification).where(Notification.id == notification_id, *_shown(recipient_id))
+            # By its id, a notification the policy held back is found too (its request shows it).
+            select(Notification).where(
+                Notification.id == notification_id, *_shown(recipient_id, Filters(include_filtered=True))
+            )
         )
         views = await _views(session, [found] if found is not None else [], recipient_id)
     if not views:

@@ -32,7 +32,9 @@ class NotificationsQuery(PageQuery, NotificationFilterQuery):
 
 
 def filters_of(query: NotificationFilterQuery) -> notifications.Filters:
-    return notifications.Filters(query.type_names(), query.excluded(), query.from_account())
+    return notifications.Filters(
+        query.type_names(), query.excluded(), query.from_account(), include_filtered=query.include_filtered
+    )
 
 
 @router.get(
