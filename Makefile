@@ -56,6 +56,7 @@ bench: install-dev
 	$(BIN)/python bench/media_processing.py
 	$(BIN)/python bench/home_timeline.py
 	$(BIN)/python bench/fan_out.py
+	$(BIN)/python bench/streaming.py
 	$(BIN)/python bench/sketch_render.py
 	$(BIN)/python bench/provenance_signing.py
 	$(BIN)/python bench/generation.py

@@ -67,11 +67,13 @@ class Server:
     spawned_at: float
 
     @classmethod
-    def spawn(cls, env: Mapping[str, str], cwd: Path, port: int, log_path: Path) -> Server:
+    def spawn(
+        cls, env: Mapping[str, str], cwd: Path, port: int, log_path: Path, *, workers: int = 1
+    ) -> Server:
         log = log_path.open("wb")
         spawned_at = time.perf_counter()
         process = subprocess.Popen(
-            [PIXIE, "serve", "--host", HOST, "--port", str(port)],
+            [PIXIE, "serve", "--host", HOST, "--port", str(port), "--workers", str(workers)],
             env=env,
             cwd=cwd,
             stdin=subprocess.DEVNULL,

@@ -94,6 +94,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
     parser.add_argument("--posts", type=int, default=300)
     parser.add_argument("--followers", type=int, default=1000)
+    parser.add_argument("--workers", type=int, default=1, help="`pixie serve --workers` processes")
     args = parser.parse_args()
     print(f"machine: {machine()}")
     report_background_load()
@@ -113,7 +114,7 @@ def main() -> None:
         env = clean_env(**values)
         run_cli(["migrate"], env, cwd=root)
         follower_ids = asyncio.run(seed(Settings(_env_file=None, **values), args.followers))  # type: ignore[arg-type]
-        server = Server.spawn(env, cwd=root, port=port, log_path=root / "server.log")
+        server = Server.spawn(env, cwd=root, port=port, log_path=root / "server.log", workers=args.workers)
         try:
             server.wait_ready("/api/v1/instance")
             token = vc.password_token(port, scopes="read write")
@@ -133,7 +134,8 @@ def main() -> None:
     p50, p99 = ordered[len(ordered) // 2] * 1000, ordered[int(len(ordered) * 0.99)] * 1000
     rate = args.posts / delivery
     print(
-        f"[PostgreSQL + Redis] {args.posts} posts, one author, {args.followers} followers, {CLIENTS} clients"
+        f"[PostgreSQL + Redis] {args.posts} posts, one author, {args.followers} followers, {CLIENTS} clients,"
+        f" {args.workers} server process(es)"
     )
     print(f"  all posts answered after {posting:.2f} s ({args.posts / posting:.1f} posts/s)")
     print(f"  posting latency: p50 {p50:.1f} ms, p99 {p99:.1f} ms")

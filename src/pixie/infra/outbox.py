@@ -352,14 +352,12 @@ class RedisStreamsDispatcher:
                 _, claimed, _ = await self._client.xautoclaim(
                     self._stream, sub.group, self._consumer, self._retry_idle_ms, "0-0", count=50
                 )
-                for message_id, fields in claimed:
-                    await self._handle(sub, message_id, fields)
+                await self._handle_all(sub, claimed)
                 batches = await self._client.xreadgroup(
                     sub.group, self._consumer, {self._stream: ">"}, count=100, block=1000
                 )
                 for _stream, messages in batches or []:
-                    for message_id, fields in messages:
-                        await self._handle(sub, message_id, fields)
+                    await self._handle_all(sub, messages)
             except asyncio.CancelledError:
                 raise
             except ResponseError as exc:
@@ -382,11 +380,20 @@ class RedisStreamsDispatcher:
             await self._client.pexpire(claim_key, self._retry_idle_ms)
             await self._client.xclaim(self._stream, group, self._consumer, 0, [message_id], justid=True)
 
+    async def _handle_all(self, sub: Subscription, messages: list[tuple[bytes, dict[bytes, bytes]]]) -> None:
+        """Handles a batch in order; the events of types the group does not handle are
+        acknowledged together, in one call (every group reads every event)."""
+        skipped = [
+            message_id for message_id, fields in messages if fields[b"type"].decode() not in sub.event_types
+        ]
+        if skipped:
+            await self._client.xack(self._stream, sub.group, *skipped)
+        for message_id, fields in messages:
+            if fields[b"type"].decode() in sub.event_types:
+                await self._handle(sub, message_id, fields)
+
     async def _handle(self, sub: Subscription, message_id: bytes, fields: dict[bytes, bytes]) -> None:
         type_ = fields[b"type"].decode()
-        if type_ not in sub.event_types:
-            await self._client.xack(self._stream, sub.group, message_id)
-            return
         event_id = int(fields[b"id"])
         # The relay may put one outbox row on the stream twice (it crashed between XADD and its
         # commit): a per-group "done" marker makes the second copy a no-op, and a short claim

@@ -34,7 +34,7 @@ class Connection:
 
     __slots__ = (
         "_queued_bytes",
-        "_wake",
+        "_waiter",
         "account_id",
         "closed",
         "principal",
@@ -52,7 +52,8 @@ class Connection:
         self.streams: dict[tuple[str, str | None, int | None], Stream] = {}
         self.queue: deque[bytes | str] = deque()
         self._queued_bytes = 0
-        self._wake = asyncio.Event()
+        # The writer's wait for frames: a bare future, the cheapest thing to wake ten thousand of.
+        self._waiter: asyncio.Future[None] | None = None
         self.closed: Closed | None = None
         self.sending = False
         self.task = asyncio.current_task()
@@ -65,13 +66,18 @@ class Connection:
             return
         self.queue.append(frame)
         self._queued_bytes += len(frame)
-        self._wake.set()
+        self._wake()
+
+    def _wake(self) -> None:
+        waiter = self._waiter
+        if waiter is not None and not waiter.done():
+            waiter.set_result(None)
 
     def close(self, reason: Closed) -> None:
         if self.closed is not None:
             return
         self.closed = reason
-        self._wake.set()
+        self._wake()
         if reason is Closed.SLOW:
             self.queue.clear()
             self._queued_bytes = 0
@@ -82,8 +88,11 @@ class Connection:
     async def next_frames(self) -> list[bytes | str] | None:
         """Everything queued so far, once there is something; None once the connection closed."""
         while not self.queue and self.closed is None:
-            self._wake.clear()
-            await self._wake.wait()
+            self._waiter = asyncio.get_running_loop().create_future()
+            try:
+                await self._waiter
+            finally:
+                self._waiter = None
         if self.closed is not None:
             return None
         frames = list(self.queue)

@@ -13,7 +13,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import Awaitable, Callable, Iterable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field, replace
 from functools import partial
 from typing import Any
@@ -45,12 +45,36 @@ HEARTBEAT_SECONDS = 15.0
 _SUBJECTS = ("status", "notification", "conversation", "generation")
 
 
+@dataclass(frozen=True, slots=True, eq=False)
+class _Target:
+    connection: Connection
+    stream: Stream
+    viewer: int | None
+
+
 @dataclass
 class _Listening:
-    """The connections of this process on one channel, with the streams each has on it."""
+    """The connections of this process on one channel, with the streams each has on it, and,
+    per event, the subscriptions that take it (kept until the subscriptions change: a post to
+    ten thousand readers walks a ready list)."""
 
     listener: Callable[[str], Awaitable[None]]
-    streams: dict[Connection, set[Stream]] = field(default_factory=dict)
+    targets: dict[tuple[Connection, tuple[Any, ...]], _Target] = field(default_factory=dict)
+    by_event: dict[str, list[_Target]] = field(default_factory=dict)
+
+    def add(self, connection: Connection, stream: Stream) -> None:
+        self.targets[(connection, stream.key)] = _Target(connection, stream, connection.account_id)
+        self.by_event.clear()
+
+    def remove(self, connection: Connection, stream: Stream) -> None:
+        self.targets.pop((connection, stream.key), None)
+        self.by_event.clear()
+
+    def taking(self, event: str) -> list[_Target]:
+        found = self.by_event.get(event)
+        if found is None:
+            found = self.by_event[event] = [t for t in self.targets.values() if event in t.stream.events]
+        return found
 
 
 def _context(stream: Stream) -> str:
@@ -60,13 +84,6 @@ def _context(stream: Stream) -> str:
 
 def _match_key(match: FilterMatch) -> tuple[Any, ...]:
     return (match.filter.filter.id, tuple(match.keyword_matches or ()), tuple(match.status_matches or ()))
-
-
-@dataclass
-class _Target:
-    connection: Connection
-    stream: Stream
-    viewer: int | None
 
 
 class Hub:
@@ -144,10 +161,10 @@ class Hub:
         if listening is None:
             listening = _Listening(partial(self._received, channel))
             self._channels[channel] = listening
-            listening.streams[connection] = {stream}
+            listening.add(connection, stream)
             await self._rt.pubsub.listen(channel, listening.listener)
         else:
-            listening.streams.setdefault(connection, set()).add(stream)
+            listening.add(connection, stream)
 
     async def unsubscribe(self, connection: Connection, stream: Stream) -> None:
         if connection.streams.pop(stream.key, None) is None:
@@ -156,12 +173,8 @@ class Hub:
         listening = self._channels.get(channel)
         if listening is None:
             return
-        mine = listening.streams.get(connection)
-        if mine is not None:
-            mine.discard(stream)
-            if not mine:
-                del listening.streams[connection]
-        if not listening.streams:
+        listening.remove(connection, stream)
+        if not listening.targets:
             del self._channels[channel]
             await self._rt.pubsub.unsubscribe(channel, listening.listener)
 
@@ -227,14 +240,9 @@ class Hub:
 
     # --- delivery -----------------------------------------------------------------------------
 
-    def _targets(self, channel: str, event: str) -> Iterable[_Target]:
+    def _targets(self, channel: str, event: str) -> list[_Target]:
         listening = self._channels.get(channel)
-        if listening is None:
-            return
-        for connection, streams in list(listening.streams.items()):
-            for stream in streams:
-                if event in stream.events:
-                    yield _Target(connection, stream, connection.account_id)
+        return listening.taking(event) if listening is not None else []
 
     async def _dispatch(self, batch: list[tuple[str, dict[str, Any]]]) -> None:
         # What happened, in the order it first arrived, with every channel it arrived on.
@@ -315,7 +323,7 @@ class Hub:
                 if view is None:
                     continue
                 matches: list[FilterMatch] = []
-                screen = screens.get(_context(t.stream), {}).get(t.viewer) if t.viewer is not None else None
+                screen = None if t.viewer is None else screens.get(_context(t.stream), {}).get(t.viewer)
                 if screen is not None:
                     if described is None:
                         proper = (view.reblog or view).status.id
@@ -324,13 +332,12 @@ class Hub:
                     matches = screen.matches(ids, filters.text_of(view, described))
                     if hides(matches):
                         continue
-                shown = (key, *((m.filter.filter.id, m.keyword_matches, m.status_matches) for m in matches))
-                frozen = tuple(map(repr, shown))
-                if frozen not in rendered:
-                    rendered[frozen] = convert_statuses.status_json(
+                shown = (key, *map(_match_key, matches)) if matches else (key,)
+                if shown not in rendered:
+                    rendered[shown] = convert_statuses.status_json(
                         settings, replace(view, filtered=matches)
                     ).decode()
-                deliveries.append((t, rendered[frozen]))
+                deliveries.append((t, rendered[shown]))
         built: dict[tuple[Any, ...], bytes | str] = {}
         for target, payload in deliveries:
             self._push(target, event, payload, built)
