@@ -81,6 +81,7 @@ async def test_four_candidates_are_made_signed_and_one_is_posted(px: Instance) -
         "watercolor",
     )
     assert status["media_attachments"][0]["pixie"]["provenance"]["label"] == "sketch"
+    assert status == (await px.client.get(f"/api/v1/statuses/{status['id']}", headers=bearer(alice))).json()
     after = (await px.client.get(f"{GENERATIONS}/{job['id']}", headers=bearer(alice))).json()
     assert [c["pixie"]["chosen"] for c in after["candidates"]] == [False, False, True, False]
     assert after["status_id"] == status["id"]

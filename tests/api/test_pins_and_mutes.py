@@ -100,6 +100,10 @@ async def test_muting_a_conversation_mutes_the_whole_thread(px: Instance) -> Non
     assert (await px.client.get(f"/api/v1/statuses/{root['id']}", headers=bearer(alice))).json()[
         "muted"
     ] is False
+    # A reply Bob writes into the thread he muted is muted from the start, as reading it says.
+    again = await post(px, bob, status="one more word", in_reply_to_id=root["id"])
+    assert again["muted"] is True
+    assert again == (await px.client.get(f"/api/v1/statuses/{again['id']}", headers=bearer(bob))).json()
     async with px.rt.db.read() as session:
         later = await session.get(Status, int(root["id"]))
         assert later is not None

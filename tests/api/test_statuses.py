@@ -7,6 +7,7 @@ from typing import Any
 import pytest
 
 from tests.conftest import Instance, bearer
+from tests.media import images
 
 
 async def post(px: Instance, token: str, **data: Any) -> Any:
@@ -122,6 +123,28 @@ async def test_who_may_see_a_post(px: Instance, visibility: str) -> None:
     # Nobody can reply to what they may not see.
     reply = await post(px, carol, status="hm", in_reply_to_id=s["id"])
     assert reply.status_code == (200 if public else 404)
+
+
+async def test_the_answer_to_posting_is_the_post_as_its_author_reads_it(px: Instance) -> None:
+    _, alice = await px.user("alice")
+    await px.user("bob")
+    r = await px.client.post(
+        "/api/v2/media", files={"file": ("a.jpg", images.jpeg(), "image/jpeg")}, headers=bearer(alice)
+    )
+    assert r.status_code == 200, r.text
+    r = await post(
+        px,
+        alice,
+        status="For @bob: which #Fox is best?",
+        spoiler_text="foxes",
+        **{"media_ids[]": [r.json()["id"]], "poll[options][]": ["red", "arctic"], "poll[expires_in]": "600"},
+    )
+    assert r.status_code == 200, r.text
+    posted = r.json()
+    assert posted["mentions"] and posted["tags"] and posted["media_attachments"] and posted["poll"]
+    assert posted["account"]["statuses_count"] == 1
+    read = await px.client.get(f"/api/v1/statuses/{posted['id']}", headers=bearer(alice))
+    assert posted == read.json()
 
 
 async def test_delete_keeps_a_tombstone_and_answers_the_source(px: Instance) -> None:

@@ -70,7 +70,10 @@ class Database:
                 pool_reset_on_return=None,
                 connect_args=connect_args,
             )
-            self.read_engine = self.write_engine
+            # Reads run outside a transaction: under PostgreSQL's READ COMMITTED each statement
+            # sees its own snapshot either way, and a BEGIN and a ROLLBACK cost two round trips
+            # per session, which a short read (a handler's one query) feels. Same pool.
+            self.read_engine = self.write_engine.execution_options(isolation_level="AUTOCOMMIT")
         self._writer = async_sessionmaker(self.write_engine, expire_on_commit=False)
         self._reader = async_sessionmaker(self.read_engine, expire_on_commit=False)
 
@@ -87,5 +90,5 @@ class Database:
 
     async def dispose(self) -> None:
         await self.write_engine.dispose()
-        if self.read_engine is not self.write_engine:
+        if self.is_sqlite:  # on PostgreSQL both share one pool
             await self.read_engine.dispose()

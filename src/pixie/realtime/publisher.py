@@ -9,12 +9,14 @@ A channel nobody listens to costs nothing (Redis drops the message; see ``RedisP
 
 from __future__ import annotations
 
+from functools import cache
 from typing import Any
 
 import orjson
-from sqlalchemy import exists, select
+from sqlalchemy import BigInteger, Select, bindparam, exists, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from pixie.db.idlist import joined_ids, split_ids
 from pixie.infra.outbox import Delivery
 from pixie.infra.runtime import Runtime
 from pixie.models.follows import Follow
@@ -32,39 +34,63 @@ def _message(event: str, **subject: int) -> str:
     return orjson.dumps({"event": event, **subject}).decode()
 
 
+_AUTHOR = bindparam("author", type_=BigInteger)
+_STATUS = bindparam("status", type_=BigInteger)
+# The author's followers and the lists the author is in, each as one joined string.
+_FOLLOWERS = joined_ids(select(Follow.account_id).where(Follow.target_account_id == _AUTHOR))
+_LISTS = joined_ids(select(ListAccount.list_id).where(ListAccount.account_id == _AUTHOR))
+
+
+@cache
+def _author_audience() -> Select[str | None, str | None]:
+    return select(_FOLLOWERS, _LISTS)
+
+
+@cache
+def _status_audience() -> Select[Any]:
+    """Who may want a status, in one statement built once: the author's audience, the accounts
+    it mentions, its hashtags and their followers, and whether it has media."""
+    tag_ids = select(StatusTag.tag_id).where(StatusTag.status_id == _STATUS)
+    return select(
+        Status.visibility,
+        Status.reblog_of_id,
+        _FOLLOWERS,
+        _LISTS,
+        joined_ids(select(Mention.account_id).where(Mention.status_id == _STATUS)),
+        joined_ids(select(FollowedTag.account_id).where(FollowedTag.tag_id.in_(tag_ids))),
+        select(func.aggregate_strings(Tag.name, ",")).where(Tag.id.in_(tag_ids)).scalar_subquery(),
+        exists(select(MediaAttachment.id).where(MediaAttachment.status_id == _STATUS)),
+    ).where(Status.id == _STATUS)
+
+
+def _user_and_list_channels(author_id: int, users: list[int], lists: list[int]) -> list[str]:
+    return [*map(user_channel, dict.fromkeys([author_id, *users])), *map(list_channel, lists)]
+
+
 async def _author_channels(session: AsyncSession, author_id: int) -> list[str]:
     """The author's own channel, its followers' and those of the lists it is in."""
-    followers = await session.scalars(select(Follow.account_id).where(Follow.target_account_id == author_id))
-    in_lists = await session.scalars(select(ListAccount.list_id).where(ListAccount.account_id == author_id))
-    return [user_channel(author_id), *map(user_channel, followers), *map(list_channel, in_lists)]
+    followers, lists = (await session.execute(_author_audience(), {"author": author_id})).one()
+    return _user_and_list_channels(author_id, split_ids(followers), split_ids(lists))
 
 
-async def _status_channels(session: AsyncSession, status: Status) -> list[str]:
-    """Every channel whose listeners might see the status (each checks for itself)."""
-    channels = await _author_channels(session, status.account_id)
-    channels += [
-        user_channel(a)
-        for a in await session.scalars(select(Mention.account_id).where(Mention.status_id == status.id))
-    ]
-    if status.visibility == "public" and status.reblog_of_id is None:
-        tag_ids = list(
-            await session.scalars(select(StatusTag.tag_id).where(StatusTag.status_id == status.id))
-        )
-        if tag_ids:
-            channels += [
-                user_channel(a)
-                for a in await session.scalars(
-                    select(FollowedTag.account_id).where(FollowedTag.tag_id.in_(tag_ids)).distinct()
-                )
-            ]
-            for name in await session.scalars(select(Tag.name).where(Tag.id.in_(tag_ids))):
-                channels += [hashtag_channel(name), hashtag_channel(name, local=True)]
-        has_media = await session.scalar(
-            select(exists(select(MediaAttachment.id).where(MediaAttachment.status_id == status.id)))
-        )
-        for media in (False, True) if has_media else (False,):
-            channels += [public_channel(media=media), public_channel(local=True, media=media)]
-    return list(dict.fromkeys(channels))
+async def _status_channels(session: AsyncSession, status_id: int, author_id: int) -> list[str] | None:
+    """Every channel whose listeners might see the status (each checks for itself); None when
+    the status is not there."""
+    row = (
+        await session.execute(_status_audience(), {"author": author_id, "status": status_id})
+    ).one_or_none()
+    if row is None:
+        return None
+    visibility, reblog_of_id, followers, lists, mentioned, tag_followers, names, has_media = row
+    users = split_ids(followers) + split_ids(mentioned)
+    channels: list[str] = []
+    if visibility == "public" and reblog_of_id is None:
+        users += split_ids(tag_followers)
+        for name in names.split(",") if names else []:
+            channels += [hashtag_channel(name), hashtag_channel(name, local=True)]
+        for with_media in (False, True) if has_media else (False,):
+            channels += [public_channel(media=with_media), public_channel(local=True, media=with_media)]
+    return _user_and_list_channels(author_id, users, split_ids(lists)) + list(dict.fromkeys(channels))
 
 
 async def publish(rt: Runtime, delivery: Delivery) -> None:
@@ -81,10 +107,9 @@ async def publish(rt: Runtime, delivery: Delivery) -> None:
             events.StatusDeleted: "delete",
         }[type(event)]
         async with rt.db.read() as session:
-            status = await session.get(Status, event.status_id)
-            if status is None:
-                return
-            channels = await _status_channels(session, status)
+            channels = await _status_channels(session, event.status_id, event.account_id)
+        if channels is None:
+            return
         message = _message(name, status=event.status_id)
         messages = [(c, message) for c in channels]
     elif isinstance(event, events.StatusUnreblogged):

@@ -258,10 +258,10 @@ async def publish(rt: Runtime, scheduled_id: int) -> int | None:
                 )
                 if still is None:  # the post it answers is gone: it is published on its own
                     new = replace(new, in_reply_to_id=None)
-            status = await statuses.insert(
+            written = await statuses.insert(
                 session, rt.settings, row.account_id, statuses.check(rt.settings, new), row.application_id
             )
-            return status.id
+            return written.status.id
     except PixieError as exc:
         # It can no longer be published as written (a limit was lowered since): drop it, or it
         # would be tried again forever.

@@ -224,6 +224,45 @@ async def _views(
     return out
 
 
+async def of_new(
+    session: AsyncSession,
+    status: Status,
+    mentions: list[Account],
+    tags: list[Tag],
+    media: list[MediaAttachment],
+    *,
+    has_poll: bool,
+) -> StatusView:
+    """A post just written, as its author sees it, without loading what is at hand: nobody can
+    have marked it yet, and its mentions, tags and images are those just written. Only its
+    author (whose counters just changed), its poll and generation, and, for a reply, whether
+    the author muted the thread are read."""
+    author = await session.get(Account, status.account_id, populate_existing=True)
+    assert author is not None
+    conversation = status.conversation_id or status.id
+    muted = (
+        status.in_reply_to_id is not None
+        and conversation
+        in (await _viewer_state(session, status.account_id, [status.id], {conversation}))["muted"]
+    )
+    poll = (await polls.load(session, [status.id], status.account_id)).get(status.id) if has_poll else None
+    generation = (
+        (await generations.of_statuses(session, {status.generation_id})).get(status.generation_id)
+        if status.generation_id is not None
+        else None
+    )
+    return StatusView(
+        status,
+        author,
+        list(mentions),
+        list(tags),
+        muted=muted,
+        poll=poll,
+        media=list(media),
+        generation=generation,
+    )
+
+
 async def views_by_id(session: AsyncSession, ids: list[int], viewer_id: int | None) -> dict[int, StatusView]:
     """The statuses among ``ids`` that the viewer may see, by id, in a constant number of queries."""
     if not ids:

@@ -21,10 +21,11 @@ from pixie.infra.outbox import record
 from pixie.infra.runtime import Runtime
 from pixie.models.accounts import Account, User
 from pixie.models.follows import Follow
+from pixie.models.media import MediaAttachment
 from pixie.models.reactions import StatusPin
 from pixie.models.statuses import VISIBILITIES, Mention, Status, StatusTag, Tag
 from pixie.services import conversations, events, filters, generations, media, notifying, polls, text
-from pixie.services.status_views import StatusView, views_of
+from pixie.services.status_views import StatusView, of_new, views_of
 from pixie.services.visibility import visible_to
 
 MAX_SPOILER = 500
@@ -122,8 +123,15 @@ async def _insert(
     idempotency_key: str | None,
 ) -> StatusView:
     async with rt.write() as session:
-        status = await insert(session, rt.settings, account_id, new, application_id, idempotency_key)
-        return (await views_of(session, [status], account_id))[0]
+        written = await insert(session, rt.settings, account_id, new, application_id, idempotency_key)
+        return await of_new(
+            session,
+            written.status,
+            written.mentioned,
+            written.tags,
+            written.media,
+            has_poll=new.poll is not None,
+        )
 
 
 @dataclass(frozen=True)
@@ -164,6 +172,16 @@ async def render_text(session: AsyncSession, settings: Settings, body: str) -> R
     return RenderedText(content, mentioned, await _tags(session, parsed.hashtags))
 
 
+@dataclass(frozen=True)
+class Written:
+    """A post just written, with what it was written with (for rendering it at once)."""
+
+    status: Status
+    mentioned: list[Account]
+    tags: list[Tag]
+    media: list[MediaAttachment]
+
+
 async def insert(
     session: AsyncSession,
     settings: Settings,
@@ -171,7 +189,7 @@ async def insert(
     new: NewStatus,
     application_id: int | None = None,
     idempotency_key: str | None = None,
-) -> Status:
+) -> Written:
     """Writes a checked post (see ``check``) in the caller's transaction, with its mentions, tags,
     poll, counters and ``status.created`` event: the one way a post comes to be, whether it is
     published at once or when its scheduled time comes."""
@@ -260,7 +278,7 @@ async def insert(
         events.StatusCreated(status_id=status.id, account_id=account_id, visibility=status.visibility),
     )
     await session.flush()
-    return status
+    return Written(status, rendered.mentioned, rendered.tags, attached)
 
 
 async def get(rt: Runtime, status_id: int, viewer_id: int | None) -> StatusView:

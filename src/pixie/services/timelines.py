@@ -19,7 +19,7 @@ from typing import Any
 from sqlalchemy import BigInteger, Select, and_, bindparam, exists, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from pixie.db.idlist import one_of_param
+from pixie.db.idlist import joined_ids, one_of_param, split_ids
 from pixie.errors import NotFound
 from pixie.infra.outbox import Delivery
 from pixie.infra.runtime import Runtime
@@ -309,27 +309,35 @@ async def public_timeline(
 # --- fan-out on write (Redis) ---------------------------------------------------------------------
 
 
+@cache
+def _recipients(*, with_tags: bool) -> Select[str | None]:
+    """The author's followers and, ``with_tags``, those of the post's hashtags, as one joined
+    string (built once: ``author`` and ``status`` are bound parameters)."""
+    wanting: Select[Any] = select(Follow.account_id).where(
+        Follow.target_account_id == bindparam("author", type_=BigInteger)
+    )
+    if with_tags:
+        wanting = wanting.union(  # type: ignore[assignment]
+            select(FollowedTag.account_id)
+            .join(StatusTag, StatusTag.tag_id == FollowedTag.tag_id)
+            .where(StatusTag.status_id == bindparam("status", type_=BigInteger))
+        )
+    return select(joined_ids(wanting))
+
+
 async def fan_out(rt: Runtime, delivery: Delivery) -> None:
     """Puts a new post (or reblog) into the feeds of those who may want it: the author, the
     author's followers and, for public posts, the followers of its hashtags. Reading filters by
     the home rule, so a wider net costs only feed space."""
     event = delivery.event
     assert isinstance(event, events.StatusCreated | events.StatusReblogged)
+    with_tags = isinstance(event, events.StatusCreated) and event.visibility == "public"
     async with rt.db.read() as session:
-        recipients = set(
-            await session.scalars(
-                select(Follow.account_id).where(Follow.target_account_id == event.account_id)
-            )
+        joined = await session.scalar(
+            _recipients(with_tags=with_tags), {"author": event.account_id, "status": event.status_id}
         )
-        recipients.add(event.account_id)
-        if isinstance(event, events.StatusCreated) and event.visibility == "public":
-            recipients.update(
-                await session.scalars(
-                    select(FollowedTag.account_id)
-                    .join(StatusTag, StatusTag.tag_id == FollowedTag.tag_id)
-                    .where(StatusTag.status_id == event.status_id)
-                )
-            )
+    recipients = set(split_ids(joined))
+    recipients.add(event.account_id)
     await rt.feeds.push(recipients, event.status_id)
 
 
