@@ -103,6 +103,22 @@ class Server:
         ticks = os.sysconf("SC_CLK_TCK")
         return (int(fields[11]) + int(fields[12])) / ticks
 
+    def tree_cpu_seconds(self) -> float | None:
+        """User + system CPU time so far of the server and of the worker processes it spawned."""
+        own = self.cpu_seconds()
+        if own is None:
+            return None
+        ticks = os.sysconf("SC_CLK_TCK")
+        total = own
+        for stat in Path("/proc").glob("[0-9]*/stat"):
+            try:
+                fields = stat.read_text().rsplit(")", 1)[1].split()
+            except OSError:
+                continue
+            if int(fields[1]) == self.process.pid:
+                total += (int(fields[11]) + int(fields[12])) / ticks
+        return total
+
     def log_tail(self, lines: int = 40) -> str:
         try:
             return "\n".join(self.log_path.read_text(errors="replace").splitlines()[-lines:])

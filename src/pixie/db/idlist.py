@@ -89,8 +89,12 @@ def joined_ids(query: Select[Any]) -> ScalarSelect[str | None]:
     for the thousand followers of a post's author, one value crosses from the database instead
     of a thousand rows through the ORM, which cost more than the query."""
     rows = query.subquery()
-    only = next(iter(rows.c))
-    return select(func.aggregate_strings(cast(only, String), ",")).scalar_subquery()
+    return select(joined(next(iter(rows.c)))).scalar_subquery()
+
+
+def joined(column: Any) -> ColumnElement[str | None]:
+    """The aggregate of ``joined_ids``, for a query that groups rows itself."""
+    return func.aggregate_strings(cast(column, String), ",")  # type: ignore[return-value]
 
 
 def split_ids(joined: str | None) -> list[int]:

@@ -12,7 +12,7 @@ only, a feed unread for ``IDLE`` expires, and the next read rebuilds it from the
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Protocol
@@ -25,18 +25,24 @@ _WIDTH = 20  # digits of the largest 64-bit id
 # Marks a feed that exists but may be empty; sorts before every real id and is never returned.
 _SENTINEL = "0" * _WIDTH
 
-# Adds a post to each existing feed of the comma-separated account ids in ARGV[4] (keys ARGV[3]
-# .. id), then trims each to its size (the sentinel counts as one entry). One call, and one
-# argument, for many feeds: redis-py encodes every argument in Python, which cost more than Redis
-# did. The keys are not declared as KEYS, which a Redis Cluster would refuse; Pixie runs on one
-# Redis (or a replicated pair).
+# Adds posts (members ARGV[4..]) to each existing feed of the comma-separated account ids in
+# ARGV[3] (keys ARGV[2] .. id), then trims each to its size ARGV[1] (the sentinel counts as one
+# entry). One call, and one argument, for many feeds: redis-py encodes every argument in Python,
+# which cost more than Redis did; and several posts in one ZADD cost little more than one. The
+# keys are not declared as KEYS, which a Redis Cluster would refuse; Pixie runs on one Redis (or
+# a replicated pair).
 _PUSH = """
+local size, prefix = tonumber(ARGV[1]), ARGV[2]
+local members = {}
+for i = 4, #ARGV do
+  members[#members + 1] = 0
+  members[#members + 1] = ARGV[i]
+end
 local added = 0
-local member, size, prefix = ARGV[1], tonumber(ARGV[2]), ARGV[3]
-for id in string.gmatch(ARGV[4], '[^,]+') do
+for id in string.gmatch(ARGV[3], '[^,]+') do
   local key = prefix .. id
   if redis.call('EXISTS', key) == 1 then
-    redis.call('ZADD', key, 0, member)
+    redis.call('ZADD', key, unpack(members))
     local extra = redis.call('ZCARD', key) - size - 1
     if extra > 0 then
       redis.call('ZREMRANGEBYRANK', key, 1, extra)
@@ -67,7 +73,7 @@ class Window:
 class HomeFeeds(Protocol):
     kept: bool
 
-    async def push(self, account_ids: Iterable[int], status_id: int) -> None: ...
+    async def push(self, account_ids: Iterable[int], status_ids: Sequence[int]) -> None: ...
 
     async def window(
         self,
@@ -91,7 +97,7 @@ class NoFeeds:
 
     kept = False
 
-    async def push(self, account_ids: Iterable[int], status_id: int) -> None:
+    async def push(self, account_ids: Iterable[int], status_ids: Sequence[int]) -> None:
         return None
 
     async def window(
@@ -127,13 +133,17 @@ class RedisFeeds:
     def _key(self, account_id: int) -> str:
         return f"{self._prefix}{account_id}"
 
-    async def push(self, account_ids: Iterable[int], status_id: int) -> None:
-        member = _member(status_id)
+    async def push(self, account_ids: Iterable[int], status_ids: Sequence[int]) -> None:
+        """Adds the posts to each of these accounts' feeds that exists."""
+        if not status_ids:
+            return
+        members = [_member(i) for i in status_ids]
         ids = [str(account_id) for account_id in account_ids]
         for start in range(0, len(ids), _PUSH_BATCH):
-            await self._push(
-                args=[member, self.size, self._prefix, ",".join(ids[start : start + _PUSH_BATCH])]
-            )
+            batch = ",".join(ids[start : start + _PUSH_BATCH])
+            # Lua's unpack() takes a few thousand values at most.
+            for first in range(0, len(members), _PUSH_BATCH):
+                await self._push(args=[self.size, self._prefix, batch, *members[first : first + _PUSH_BATCH]])
 
     async def window(
         self,
@@ -179,8 +189,7 @@ class RedisFeeds:
             await pipe.execute()
 
     async def add(self, account_id: int, status_ids: Iterable[int]) -> None:
-        for status_id in status_ids:
-            await self.push([account_id], status_id)
+        await self.push([account_id], list(status_ids))
 
     async def drop(self, account_ids: Iterable[int]) -> None:
         keys = [self._key(a) for a in account_ids]

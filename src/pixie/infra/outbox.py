@@ -65,6 +65,7 @@ class Delivery:
 
 
 Handler = Callable[[Delivery], Awaitable[None]]
+BatchHandler = Callable[[list[Delivery]], Awaitable[None]]
 
 
 @dataclass(frozen=True)
@@ -72,6 +73,9 @@ class Subscription:
     group: str  # one handler group: a name that stays the same across releases
     event_types: frozenset[str]
     handler: Handler
+    # A group that handles many events at once for less than one at a time (a burst of posts:
+    # one feed write per follower for all of them); ``handler`` is then that, for one event.
+    batch_handler: BatchHandler | None = None
 
 
 class Handlers:
@@ -79,9 +83,21 @@ class Handlers:
         self._subs: dict[str, Subscription] = {}
 
     def add(self, group: str, event_types: list[type[DomainEvent]], handler: Handler) -> None:
-        if group in self._subs:
-            raise ValueError(f"handler group {group!r} is registered twice")
-        self._subs[group] = Subscription(group, frozenset(t.type for t in event_types), handler)
+        self._add(Subscription(group, frozenset(t.type for t in event_types), handler))
+
+    def add_batch(self, group: str, event_types: list[type[DomainEvent]], handler: BatchHandler) -> None:
+        """A group whose handler takes every event waiting for it at once (at least one). It
+        succeeds or fails as a whole, and a failed batch is retried whole: run again safely."""
+
+        async def one(delivery: Delivery) -> None:
+            await handler([delivery])
+
+        self._add(Subscription(group, frozenset(t.type for t in event_types), one, handler))
+
+    def _add(self, subscription: Subscription) -> None:
+        if subscription.group in self._subs:
+            raise ValueError(f"handler group {subscription.group!r} is registered twice")
+        self._subs[subscription.group] = subscription
 
     def __iter__(self) -> Any:
         return iter(self._subs.values())
@@ -346,15 +362,27 @@ class RedisStreamsDispatcher:
                 await asyncio.wait_for(self._wake.wait(), timeout=self._poll)
 
     async def _consume_loop(self, sub: Subscription) -> None:
+        loop = asyncio.get_running_loop()
+        next_claim = 0.0
         while True:
             try:
-                # First what others (or we) took and never acknowledged, then new messages.
-                _, claimed, _ = await self._client.xautoclaim(
-                    self._stream, sub.group, self._consumer, self._retry_idle_ms, "0-0", count=50
-                )
-                await self._handle_all(sub, claimed)
+                # First what others (or we) took and never acknowledged, then new messages. A
+                # message becomes claimable only after ``retry_idle_ms``: looking twice as often
+                # is enough, and a busy group does not pay a round trip per message for it.
+                if loop.time() >= next_claim:
+                    next_claim = loop.time() + self._retry_idle_ms / 2000
+                    _, claimed, _ = await self._client.xautoclaim(
+                        self._stream, sub.group, self._consumer, self._retry_idle_ms, "0-0", count=50
+                    )
+                    await self._handle_all(sub, claimed)
+                    if len(claimed) == 50:
+                        next_claim = loop.time()  # there may be more
                 batches = await self._client.xreadgroup(
-                    sub.group, self._consumer, {self._stream: ">"}, count=100, block=1000
+                    sub.group,
+                    self._consumer,
+                    {self._stream: ">"},
+                    count=100,
+                    block=min(1000, max(1, int((next_claim - loop.time()) * 1000))),
                 )
                 for _stream, messages in batches or []:
                     await self._handle_all(sub, messages)
@@ -388,9 +416,79 @@ class RedisStreamsDispatcher:
         ]
         if skipped:
             await self._client.xack(self._stream, sub.group, *skipped)
-        for message_id, fields in messages:
-            if fields[b"type"].decode() in sub.event_types:
-                await self._handle(sub, message_id, fields)
+        wanted = [(m, fields) for m, fields in messages if fields[b"type"].decode() in sub.event_types]
+        if sub.batch_handler is not None and len(wanted) > 1:
+            await self._handle_batch(sub, sub.batch_handler, wanted)
+            return
+        for message_id, fields in wanted:
+            await self._handle(sub, message_id, fields)
+
+    def _keys(self, group: str, fields: dict[bytes, bytes]) -> tuple[str, str]:
+        event_id = int(fields[b"id"])
+        return f"pixie:events:done:{group}:{event_id}", f"pixie:events:claim:{group}:{event_id}"
+
+    async def _handle_batch(
+        self, sub: Subscription, handler: BatchHandler, messages: list[tuple[bytes, dict[bytes, bytes]]]
+    ) -> None:
+        """Several messages through a batch handler, with the checks and claims of ``_handle``
+        made for all of them in one round trip before and one after."""
+        keys = [self._keys(sub.group, fields) for _, fields in messages]
+        async with self._client.pipeline(transaction=False) as pipe:
+            for done_key, claim_key in keys:
+                pipe.exists(done_key)
+                pipe.set(claim_key, self._consumer, nx=True, px=self._retry_idle_ms)
+            replies = await pipe.execute()
+        finished: list[bytes] = []  # handled before: acknowledged, not run again
+        taken: list[int] = []  # claimed here (the others are another consumer's for now)
+        for i, (done, claimed) in enumerate(zip(replies[0::2], replies[1::2], strict=True)):
+            if done:
+                finished.append(messages[i][0])
+            elif claimed:
+                taken.append(i)
+        keep = asyncio.create_task(
+            self._keep_claims(sub.group, [messages[i][0] for i in taken], [keys[i][1] for i in taken])
+        )
+        try:
+            if taken:
+                await handler(
+                    [
+                        Delivery(
+                            int(fields[b"id"]),
+                            DomainEvent.parse(fields[b"type"].decode(), orjson.loads(fields[b"payload"])),
+                        )
+                        for fields in (messages[i][1] for i in taken)
+                    ]
+                )
+        except Exception:
+            log.exception(
+                "event handler failed; it will be retried",
+                extra={"group": sub.group, "event_ids": [int(messages[i][1][b"id"]) for i in taken]},
+            )
+            taken = []  # not acknowledged: handed out again after the retry interval
+        finally:
+            await cancel_all([keep])
+        async with self._client.pipeline(transaction=True) as pipe:
+            for i in taken:
+                pipe.set(keys[i][0], "1", ex=self.DONE_TTL_SECONDS)
+            # Every claim this batch made goes: done, failed (retried later) or never run.
+            pipe.delete(*(claim_key for _, claim_key in keys))
+            acknowledged = finished + [messages[i][0] for i in taken]
+            if acknowledged:
+                pipe.xack(self._stream, sub.group, *acknowledged)
+            await pipe.execute()
+
+    async def _keep_claims(self, group: str, message_ids: list[bytes], claim_keys: list[str]) -> None:
+        """``_keep_claim`` for a batch."""
+        if not message_ids:
+            return
+        claimed: list[Any] = list(message_ids)
+        while True:
+            await asyncio.sleep(self._retry_idle_ms / 3000)
+            async with self._client.pipeline(transaction=False) as pipe:
+                for claim_key in claim_keys:
+                    pipe.pexpire(claim_key, self._retry_idle_ms)
+                pipe.xclaim(self._stream, group, self._consumer, 0, claimed, justid=True)
+                await pipe.execute()
 
     async def _handle(self, sub: Subscription, message_id: bytes, fields: dict[bytes, bytes]) -> None:
         type_ = fields[b"type"].decode()

@@ -227,6 +227,7 @@ async def _views(
 async def of_new(
     session: AsyncSession,
     status: Status,
+    author: Account,
     mentions: list[Account],
     tags: list[Tag],
     media: list[MediaAttachment],
@@ -234,11 +235,8 @@ async def of_new(
     has_poll: bool,
 ) -> StatusView:
     """A post just written, as its author sees it, without loading what is at hand: nobody can
-    have marked it yet, and its mentions, tags and images are those just written. Only its
-    author (whose counters just changed), its poll and generation, and, for a reply, whether
-    the author muted the thread are read."""
-    author = await session.get(Account, status.account_id, populate_existing=True)
-    assert author is not None
+    have marked it yet, and its author, mentions, tags and images are those just written. Only
+    its poll and generation, and, for a reply, whether the author muted the thread are read."""
     conversation = status.conversation_id or status.id
     muted = (
         status.in_reply_to_id is not None

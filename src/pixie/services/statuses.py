@@ -127,6 +127,7 @@ async def _insert(
         return await of_new(
             session,
             written.status,
+            written.author,
             written.mentioned,
             written.tags,
             written.media,
@@ -177,6 +178,7 @@ class Written:
     """A post just written, with what it was written with (for rendering it at once)."""
 
     status: Status
+    author: Account  # with its counters as this post left them
     mentioned: list[Account]
     tags: list[Tag]
     media: list[MediaAttachment]
@@ -244,11 +246,6 @@ async def insert(
     now = utcnow()
     if new.poll is not None:
         polls.attach(session, status, new.poll, now)
-    await session.execute(
-        update(Account)
-        .where(Account.id == account_id)
-        .values(statuses_count=Account.statuses_count + 1, last_status_at=now)
-    )
     if reply_to is not None:
         await session.execute(
             update(Status).where(Status.id == reply_to.id).values(replies_count=Status.replies_count + 1)
@@ -277,8 +274,18 @@ async def insert(
         session,
         events.StatusCreated(status_id=status.id, account_id=account_id, visibility=status.visibility),
     )
-    await session.flush()
-    return Written(status, rendered.mentioned, rendered.tags, attached)
+    # Last, so that the author's row is locked for as short a time as can be: one author's
+    # posts at the same moment wait on it for each other.
+    author = (
+        await session.execute(
+            update(Account)
+            .where(Account.id == account_id)
+            .values(statuses_count=Account.statuses_count + 1, last_status_at=now)
+            .returning(Account)
+            .execution_options(populate_existing=True)
+        )
+    ).scalar_one()
+    return Written(status, author, rendered.mentioned, rendered.tags, attached)
 
 
 async def get(rt: Runtime, status_id: int, viewer_id: int | None) -> StatusView:

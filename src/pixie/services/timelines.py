@@ -19,7 +19,7 @@ from typing import Any
 from sqlalchemy import BigInteger, Select, and_, bindparam, exists, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from pixie.db.idlist import joined_ids, one_of_param, split_ids
+from pixie.db.idlist import joined, one_of_param, split_ids
 from pixie.errors import NotFound
 from pixie.infra.outbox import Delivery
 from pixie.infra.runtime import Runtime
@@ -310,35 +310,50 @@ async def public_timeline(
 
 
 @cache
-def _recipients(*, with_tags: bool) -> Select[str | None]:
-    """The author's followers and, ``with_tags``, those of the post's hashtags, as one joined
-    string (built once: ``author`` and ``status`` are bound parameters)."""
-    wanting: Select[Any] = select(Follow.account_id).where(
-        Follow.target_account_id == bindparam("author", type_=BigInteger)
+def _followers_of_authors() -> Select[int, str | None]:
+    """Each author's followers as one joined string (``authors`` is given at execution)."""
+    return (
+        select(Follow.target_account_id, joined(Follow.account_id))
+        .where(one_of_param(Follow.target_account_id, "authors"))
+        .group_by(Follow.target_account_id)
     )
-    if with_tags:
-        wanting = wanting.union(  # type: ignore[assignment]
-            select(FollowedTag.account_id)
-            .join(StatusTag, StatusTag.tag_id == FollowedTag.tag_id)
-            .where(StatusTag.status_id == bindparam("status", type_=BigInteger))
-        )
-    return select(joined_ids(wanting))
 
 
-async def fan_out(rt: Runtime, delivery: Delivery) -> None:
-    """Puts a new post (or reblog) into the feeds of those who may want it: the author, the
+@cache
+def _followers_of_tags() -> Select[int, str | None]:
+    """For each post (``posts``), the followers of its hashtags as one joined string."""
+    return (
+        select(StatusTag.status_id, joined(FollowedTag.account_id))
+        .join(FollowedTag, FollowedTag.tag_id == StatusTag.tag_id)
+        .where(one_of_param(StatusTag.status_id, "posts"))
+        .group_by(StatusTag.status_id)
+    )
+
+
+async def fan_out(rt: Runtime, deliveries: list[Delivery]) -> None:
+    """Puts new posts (or reblogs) into the feeds of those who may want them: the author, the
     author's followers and, for public posts, the followers of its hashtags. Reading filters by
-    the home rule, so a wider net costs only feed space."""
-    event = delivery.event
-    assert isinstance(event, events.StatusCreated | events.StatusReblogged)
-    with_tags = isinstance(event, events.StatusCreated) and event.visibility == "public"
+    the home rule, so a wider net costs only feed space. A burst of posts is one query for all
+    their audiences and, per audience, one feed write for all its posts."""
+    posts: list[events.StatusCreated | events.StatusReblogged] = []
+    for delivery in deliveries:
+        assert isinstance(delivery.event, events.StatusCreated | events.StatusReblogged)
+        posts.append(delivery.event)
+    authors = list({p.account_id for p in posts})
+    public = [p.status_id for p in posts if isinstance(p, events.StatusCreated) and p.visibility == "public"]
     async with rt.db.read() as session:
-        joined = await session.scalar(
-            _recipients(with_tags=with_tags), {"author": event.account_id, "status": event.status_id}
+        followers = {a: j for a, j in await session.execute(_followers_of_authors(), {"authors": authors})}
+        by_tags = (
+            {s: j for s, j in await session.execute(_followers_of_tags(), {"posts": public})}
+            if public
+            else {}
         )
-    recipients = set(split_ids(joined))
-    recipients.add(event.account_id)
-    await rt.feeds.push(recipients, event.status_id)
+    audiences: dict[tuple[int, str | None], list[int]] = {}
+    for post in posts:
+        audiences.setdefault((post.account_id, by_tags.get(post.status_id)), []).append(post.status_id)
+    for (author_id, tag_followers), status_ids in audiences.items():
+        recipients = {author_id, *split_ids(followers.get(author_id)), *split_ids(tag_followers)}
+        await rt.feeds.push(recipients, status_ids)
 
 
 async def forget_feeds(rt: Runtime, delivery: Delivery) -> None:
@@ -353,7 +368,7 @@ async def forget_feeds(rt: Runtime, delivery: Delivery) -> None:
 def install(rt: Runtime) -> None:
     if not rt.feeds.kept:
         return  # embedded defaults: the home timeline is a query; nothing to keep up to date
-    rt.handlers.add(
+    rt.handlers.add_batch(
         "timelines.fan_out", [events.StatusCreated, events.StatusReblogged], lambda d: fan_out(rt, d)
     )
     rt.handlers.add(
