@@ -154,6 +154,37 @@ async def test_feeds_give_the_same_pages_as_the_query(tmp_path: Path, production
         assert await _pages(px, reader, 7) == expected
 
 
+async def test_a_burst_of_posts_from_several_authors_reaches_each_feed_it_should(
+    tmp_path: Path, production: Backend
+) -> None:
+    """Posts that wait for fan-out together (the dispatcher was busy) are fanned out together:
+    each still reaches exactly the feeds of its own author's followers and hashtags'."""
+    async with running(tmp_path, production) as px:
+        ann_id, ann = await px.user("ann")
+        ben_id, ben = await px.user("ben")
+        cid_id, cid = await px.user("cid")
+        await px.follow(ann, ben_id)
+        await px.client.post("/api/v1/tags/blue/follow", headers=bearer(cid))
+        for token in (ann, ben, cid):
+            assert await ids(px, token) == []  # their feeds exist: fan-out writes into them
+        await px.rt.dispatcher.stop()
+        by_ben = [(await post(px, ben, status=f"ben {i}"))["id"] for i in range(3)]
+        by_cid = [(await post(px, cid, status=f"cid {i}"))["id"] for i in range(2)]
+        blue = (await post(px, ann, status="a #blue one"))["id"]
+        quiet_blue = (await post(px, ann, status="an unlisted #blue one", visibility="unlisted"))["id"]
+        await px.rt.dispatcher.start()
+        await px.rt.dispatcher.drain()
+
+        async def feed(account_id: int) -> set[str]:
+            window = await px.rt.feeds.window(account_id, max_id=None, since_id=None, min_id=None, count=40)
+            assert window is not None
+            return {str(i) for i in window.ids}
+
+        assert await feed(ann_id) == {*by_ben, blue, quiet_blue}
+        assert await feed(ben_id) == set(by_ben)
+        assert await feed(cid_id) == {*by_cid, blue}  # a hashtag brings public posts only
+
+
 async def test_reblogs_of_a_muted_account_stay_out_of_timelines(px: Instance) -> None:
     _, alice = await px.user("alice")
     bob_id, bob = await px.user("bob")

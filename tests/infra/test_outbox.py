@@ -136,6 +136,48 @@ async def test_a_failing_handler_is_retried_until_it_acknowledges(
         await rt.stop()
 
 
+async def test_a_batch_handler_takes_a_burst_at_once_and_a_failed_batch_again(
+    tmp_path: Path, production: Backend
+) -> None:
+    """A burst waiting on the stream reaches a batch handler together; a batch that fails comes
+    back whole after the retry interval, and in the end every event was handled once."""
+    from tests.conftest import _reset_production
+
+    await _reset_production(production)
+    rt = build_runtime(make_settings(tmp_path, production), schema=production.schema)
+    client = aioredis.Redis.from_url(REDIS_URL)
+    failed: list[list[int]] = []
+    handled: list[list[int]] = []
+
+    async def handler(deliveries: list[Delivery]) -> None:
+        ids = [d.id for d in deliveries]
+        assert all(isinstance(d.event, Pinged) for d in deliveries)
+        if not failed:
+            failed.append(ids)
+            raise ConnectionError("the feeds are away")
+        handled.append(ids)
+
+    rt.handlers.add_batch("test.batch", [Pinged], handler)
+    rt.dispatcher = RedisStreamsDispatcher(rt.db, rt.handlers, client, retry_idle_ms=200)
+    async with rt.write() as session:  # the burst is on the stream before anyone reads it
+        for n in range(30):
+            record(session, Pinged(n=n))
+    async with rt.db.read() as session:
+        written = set(await session.scalars(select(OutboxEvent.id).where(OutboxEvent.type == Pinged.type)))
+    await rt.dispatcher.relay_pending()
+    await rt.dispatcher.start()
+    try:
+        await rt.dispatcher.drain()
+        assert len(failed[0]) > 1  # the burst came as one batch
+        every = [i for batch in handled for i in batch]
+        assert sorted(every) == sorted(written)  # each event once, the failed ones included
+        assert set(failed[0]) <= set(every)
+    finally:
+        await rt.dispatcher.stop()
+        await client.aclose()
+        await rt.stop()
+
+
 async def test_a_duplicate_stream_entry_is_not_handled_twice(tmp_path: Path, production: Backend) -> None:
     """If the relay put one outbox row on the stream twice (it died before its commit)."""
     from tests.conftest import _reset_production

@@ -440,7 +440,10 @@ class RedisStreamsDispatcher:
             replies = await pipe.execute()
         finished: list[bytes] = []  # handled before: acknowledged, not run again
         taken: list[int] = []  # claimed here (the others are another consumer's for now)
+        ours: list[str] = []  # the claims this batch made, to let go of at the end
         for i, (done, claimed) in enumerate(zip(replies[0::2], replies[1::2], strict=True)):
+            if claimed:
+                ours.append(keys[i][1])
             if done:
                 finished.append(messages[i][0])
             elif claimed:
@@ -471,7 +474,8 @@ class RedisStreamsDispatcher:
             for i in taken:
                 pipe.set(keys[i][0], "1", ex=self.DONE_TTL_SECONDS)
             # Every claim this batch made goes: done, failed (retried later) or never run.
-            pipe.delete(*(claim_key for _, claim_key in keys))
+            if ours:
+                pipe.delete(*ours)
             acknowledged = finished + [messages[i][0] for i in taken]
             if acknowledged:
                 pipe.xack(self._stream, sub.group, *acknowledged)
