@@ -41,6 +41,7 @@ class Collected:
         self.updates: list[Any] = []
         self.notifications: list[Any] = []
         self.deletes: list[Any] = []
+        self.conversations: list[Any] = []
         self._lock = threading.Condition()
 
     def listener(self) -> CallbackStreamListener:
@@ -56,6 +57,7 @@ class Collected:
             update_handler=keep(self.updates),
             notification_handler=keep(self.notifications),
             delete_handler=keep(self.deletes),
+            conversation_handler=keep(self.conversations),
         )
 
     def wait(self, check: Callable[[], bool], what: str, seconds: float = 5.0) -> float:
@@ -69,6 +71,11 @@ class Collected:
     def update_ids(self) -> list[str]:
         with self._lock:
             return [str(s["id"]) for s in self.updates]
+
+    def last_status_ids(self) -> list[str]:
+        """The newest message of each conversation event, in arrival order."""
+        with self._lock:
+            return [str(c["last_status"]["id"]) for c in self.conversations]
 
 
 def _has_update(collected: Collected, status_id: str) -> bool:
@@ -171,14 +178,21 @@ def test_two_servers_share_live_streams(tmp_path: Path) -> None:
             for target in (bo, cy):
                 ada.account_follow(target.me()["id"])
             ada.account_block(cy.me()["id"])  # and unfollows cy, as a block does
+            ada.account_follow(di.me()["id"])
+            ada.account_mute(di.me()["id"])
             # ada and di read on the second server; everyone writes through the first.
             ada_second = Mastodon(access_token=ada.access_token, api_base_url=second.url, request_timeout=10)
-            home, stranger = Collected(), Collected()
+            home, stranger, ada_direct, di_direct = Collected(), Collected(), Collected(), Collected()
             with ExitStack() as stack:
                 stack.enter_context(streaming(ada_second.stream_user(home.listener(), run_async=True)))
                 stack.enter_context(streaming(di.stream_public(stranger.listener(), run_async=True)))
+                stack.enter_context(
+                    streaming(ada_second.stream_direct(ada_direct.listener(), run_async=True))
+                )
+                stack.enter_context(streaming(di.stream_direct(di_direct.listener(), run_async=True)))
                 hidden = bo.status_post("only for my followers", visibility="private")
                 from_blocked = cy.status_post("ada blocked me")
+                from_muted = di.status_post("ada muted me")
                 allowed = bo.status_post("for everyone")
                 took = home.wait(
                     lambda: str(allowed["id"]) in home.update_ids(), "the post on the other server"
@@ -187,8 +201,21 @@ def test_two_servers_share_live_streams(tmp_path: Path) -> None:
                 stranger.wait(lambda: str(allowed["id"]) in stranger.update_ids(), "the public stream")
                 assert home.update_ids() == [str(hidden["id"]), str(allowed["id"])]
                 assert str(from_blocked["id"]) not in home.update_ids()
-                assert stranger.update_ids() == [str(from_blocked["id"]), str(allowed["id"])]
+                assert stranger.update_ids() == [
+                    str(from_blocked["id"]),
+                    str(from_muted["id"]),
+                    str(allowed["id"]),
+                ]
                 assert str(hidden["id"]) not in stranger.update_ids()
+                assert str(from_muted["id"]) not in home.update_ids()
+                # A direct message reaches its recipient's direct stream only, on either server.
+                for_di = bo.status_post("@di just for you", visibility="direct")
+                for_ada = bo.status_post("@ada and this for you", visibility="direct")
+                di_direct.wait(lambda: bool(di_direct.conversations), "di's direct message")
+                ada_direct.wait(lambda: bool(ada_direct.conversations), "ada's direct message")
+                assert di_direct.last_status_ids() == [str(for_di["id"])]
+                assert ada_direct.last_status_ids() == [str(for_ada["id"])]
+                assert str(for_di["id"]) not in home.update_ids() + stranger.update_ids()
 
 
 def test_streams_reconnect_when_the_server_restarts(tmp_path: Path) -> None:
