@@ -205,6 +205,9 @@ def main() -> None:
         missing += total - len(got)
         latencies += [t - at for t in got]
     latencies.sort()
+    slowest = [
+        max(arrivals.get(mark, [at])) - at for mark, at in sent.items()
+    ]  # when each post had reached everyone
     if latencies:
         p50 = latencies[len(latencies) // 2]
         p99 = latencies[int(len(latencies) * 0.99)]
@@ -213,6 +216,7 @@ def main() -> None:
             f" p50 {p50 * 1000:.0f} ms, p99 {p99 * 1000:.0f} ms, max {latencies[-1] * 1000:.0f} ms"
             " (target p99 < 1 s)"
         )
+        print("  each post in every connection after: " + ", ".join(f"{t * 1000:.0f} ms" for t in slowest))
     else:
         print("  no post arrived anywhere")
 
