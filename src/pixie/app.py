@@ -84,8 +84,17 @@ def api_routes() -> list[APIRoute]:
     return [route for router in ROUTERS for route in router.routes if isinstance(route, APIRoute)]
 
 
+def create_served_app() -> FastAPI:
+    """The app as `pixie serve` runs it: one per process, for the process's whole life."""
+    return create_app(long_lived=True)
+
+
 def create_app(
-    settings: Settings | None = None, *, runtime: Runtime | None = None, check_schema: bool = True
+    settings: Settings | None = None,
+    *,
+    runtime: Runtime | None = None,
+    check_schema: bool = True,
+    long_lived: bool = False,
 ) -> FastAPI:
     settings = settings or Settings()
     settings.ensure_secret_key()
@@ -101,11 +110,12 @@ def create_app(
             await check_at_head(rt.db)
         await rt.start()
         await hub.start()
-        # What exists once started (modules, tables, routes: most of the process's objects)
-        # stays for its life: leaving it out of the collector's full passes keeps those short
-        # (each pass otherwise stalls every open stream while it walks them all).
-        gc.collect()
-        gc.freeze()
+        if long_lived:
+            # What exists once started (modules, tables, routes: most of the process's objects)
+            # stays for its life: leaving it out of the collector's full passes keeps those
+            # short (each pass otherwise stalls every open stream while it walks them all).
+            gc.collect()
+            gc.freeze()
         try:
             yield
         finally:

@@ -77,7 +77,7 @@ def serve(host: str, port: int, workers: int, migrate: bool) -> None:
     if migrate:
         _migrate(settings, quiet=True)
     uvicorn.run(
-        "pixie.app:create_app",
+        "pixie.app:create_served_app",
         factory=True,
         host=host,
         port=port,
