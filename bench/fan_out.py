@@ -14,15 +14,13 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import tempfile
 import time
-from pathlib import Path
 
 import httpx
 import redis.asyncio as aioredis
 
 import verify_credentials as vc
-from _support import HOST, Server, clean_env, free_port, machine, report_background_load, run_cli
+from _support import HOST, Server, machine, report_background_load
 from pixie.config import Settings
 from pixie.infra.feeds import FEED_SIZE
 from pixie.infra.runtime import build_runtime
@@ -105,21 +103,8 @@ def main() -> None:
         )
     print(f"machine: {machine()}")
     report_background_load()
-    with tempfile.TemporaryDirectory(prefix="pixie-bench-fanout-") as tmp, vc.postgres_database() as url:
-        root = Path(tmp)
-        port = free_port()
-        values = {
-            "data_dir": str(root / "var"),
-            "base_url": f"http://{HOST}:{port}",
-            "rate_limits": "false",
-            "database_url": url,
-            "redis_url": REDIS_URL,
-        }
-        import redis
-
-        redis.Redis.from_url(REDIS_URL).flushdb()
-        env = clean_env(**values)
-        run_cli(["migrate"], env, cwd=root)
+    with vc.production_setup("pixie-bench-fanout-", REDIS_URL) as setup:
+        root, port, values, env = setup.root, setup.port, setup.values, setup.env
         follower_ids = asyncio.run(seed(Settings(_env_file=None, **values), args.followers))  # type: ignore[arg-type]
         server = Server.spawn(env, cwd=root, port=port, log_path=root / "server.log", workers=args.workers)
         try:

@@ -20,14 +20,13 @@ import gc
 import json
 import subprocess
 import sys
-import tempfile
 import time
 from pathlib import Path
 
 import httpx
 
 import verify_credentials as vc
-from _support import HOST, Server, clean_env, free_port, machine, report_background_load, run_cli
+from _support import HOST, Server, machine, report_background_load, run_cli
 
 REDIS_URL = "redis://127.0.0.1:6379/7"
 MARK = "pxstream"
@@ -110,22 +109,8 @@ def main() -> None:
         return
     print(f"machine: {machine()}")
     report_background_load()
-    with tempfile.TemporaryDirectory(prefix="pixie-bench-streams-") as tmp, vc.postgres_database() as url:
-        root = Path(tmp)
-        port = free_port()
-        values = {
-            "data_dir": str(root / "var"),
-            "base_url": f"http://{HOST}:{port}",
-            "rate_limits": "false",
-            "database_url": url,
-            "redis_url": REDIS_URL,
-            "log_level": "warning",
-        }
-        import redis
-
-        redis.Redis.from_url(REDIS_URL).flushdb()
-        env = clean_env(**values)
-        run_cli(["migrate"], env, cwd=root)
+    with vc.production_setup("pixie-bench-streams-", REDIS_URL, log_level="warning") as setup:
+        root, port, env = setup.root, setup.port, setup.env
         run_cli(["create-user", vc.USERNAME, vc.EMAIL], env, cwd=root, stdin=vc.PASSWORD + "\n")
         server = Server.spawn(env, cwd=root, port=port, log_path=root / "server.log")
         try:

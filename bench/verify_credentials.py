@@ -207,6 +207,38 @@ def load(
 # --- backends ---------------------------------------------------------------------------------
 
 
+@dataclass(frozen=True)
+class Production:
+    """A migrated PostgreSQL + Redis instance's settings for one run, not yet served."""
+
+    root: Path
+    port: int
+    values: dict[str, str]  # the PIXIE_* settings, without the prefix
+    env: dict[str, str]
+
+
+@contextmanager
+def production_setup(prefix: str, redis_url: str, **extra: str) -> Iterator[Production]:
+    """A temporary data folder, a fresh database (migrated) and an emptied Redis database."""
+    import redis
+
+    with tempfile.TemporaryDirectory(prefix=prefix) as tmp, postgres_database() as url:
+        root = Path(tmp)
+        port = free_port()
+        values = {
+            "data_dir": str(root / "var"),
+            "base_url": f"http://{HOST}:{port}",
+            "rate_limits": "false",
+            "database_url": url,
+            "redis_url": redis_url,
+            **extra,
+        }
+        redis.Redis.from_url(redis_url).flushdb()
+        env = clean_env(**values)
+        run_cli(["migrate"], env, cwd=root)
+        yield Production(root, port, values, env)
+
+
 @contextmanager
 def postgres_database() -> Iterator[str]:
     """A fresh, empty database for this run, dropped afterwards; yields its SQLAlchemy URL."""
