@@ -400,14 +400,6 @@ class RedisStreamsDispatcher:
                 log.exception("event consumer failed", extra={"group": sub.group})
                 await asyncio.sleep(1)
 
-    async def _keep_claim(self, group: str, message_id: bytes, claim_key: str) -> None:
-        """While a slow handler runs, keeps its claim and the message's idle time fresh, so no
-        other consumer takes the message over and runs it a second time."""
-        while True:
-            await asyncio.sleep(self._retry_idle_ms / 3000)
-            await self._client.pexpire(claim_key, self._retry_idle_ms)
-            await self._client.xclaim(self._stream, group, self._consumer, 0, [message_id], justid=True)
-
     async def _handle_all(self, sub: Subscription, messages: list[tuple[bytes, dict[bytes, bytes]]]) -> None:
         """Handles a batch in order; the events of types the group does not handle are
         acknowledged together, in one call (every group reads every event)."""
@@ -417,21 +409,32 @@ class RedisStreamsDispatcher:
         if skipped:
             await self._client.xack(self._stream, sub.group, *skipped)
         wanted = [(m, fields) for m, fields in messages if fields[b"type"].decode() in sub.event_types]
-        if sub.batch_handler is not None and len(wanted) > 1:
-            await self._handle_batch(sub, sub.batch_handler, wanted)
+        if not wanted:
             return
-        for message_id, fields in wanted:
-            await self._handle(sub, message_id, fields)
+        if sub.batch_handler is not None:
+            await self._handle(sub, sub.batch_handler, wanted)
+            return
+        handler = sub.handler
+
+        async def one(deliveries: list[Delivery]) -> None:
+            await handler(deliveries[0])
+
+        for message in wanted:  # each on its own: one that fails holds up no other
+            await self._handle(sub, one, [message])
 
     def _keys(self, group: str, fields: dict[bytes, bytes]) -> tuple[str, str]:
         event_id = int(fields[b"id"])
         return f"pixie:events:done:{group}:{event_id}", f"pixie:events:claim:{group}:{event_id}"
 
-    async def _handle_batch(
+    async def _handle(
         self, sub: Subscription, handler: BatchHandler, messages: list[tuple[bytes, dict[bytes, bytes]]]
     ) -> None:
-        """Several messages through a batch handler, with the checks and claims of ``_handle``
-        made for all of them in one round trip before and one after."""
+        """Runs the handler on the messages no one handled or holds yet, then acknowledges them.
+
+        The relay may put one outbox row on the stream twice (it crashed between XADD and its
+        commit): a per-group "done" marker makes the second copy a no-op, and a short claim keeps
+        two consumers from running the copies at the same moment. Checks and claims for the
+        whole batch take one round trip before, acknowledgements one after."""
         keys = [self._keys(sub.group, fields) for _, fields in messages]
         async with self._client.pipeline(transaction=False) as pipe:
             for done_key, claim_key in keys:
@@ -482,7 +485,8 @@ class RedisStreamsDispatcher:
             await pipe.execute()
 
     async def _keep_claims(self, group: str, message_ids: list[bytes], claim_keys: list[str]) -> None:
-        """``_keep_claim`` for a batch."""
+        """While a slow handler runs, keeps its claims and the messages' idle time fresh, so no
+        other consumer takes them over and runs them a second time."""
         if not message_ids:
             return
         claimed: list[Any] = list(message_ids)
@@ -493,38 +497,6 @@ class RedisStreamsDispatcher:
                     pipe.pexpire(claim_key, self._retry_idle_ms)
                 pipe.xclaim(self._stream, group, self._consumer, 0, claimed, justid=True)
                 await pipe.execute()
-
-    async def _handle(self, sub: Subscription, message_id: bytes, fields: dict[bytes, bytes]) -> None:
-        type_ = fields[b"type"].decode()
-        event_id = int(fields[b"id"])
-        # The relay may put one outbox row on the stream twice (it crashed between XADD and its
-        # commit): a per-group "done" marker makes the second copy a no-op, and a short claim
-        # keeps two consumers from running the copies at the same moment.
-        done_key = f"pixie:events:done:{sub.group}:{event_id}"
-        claim_key = f"pixie:events:claim:{sub.group}:{event_id}"
-        if await self._client.exists(done_key):
-            await self._client.xack(self._stream, sub.group, message_id)
-            return
-        if not await self._client.set(claim_key, self._consumer, nx=True, px=self._retry_idle_ms):
-            return  # another consumer is on it; if it dies, this copy comes back later
-        keep = asyncio.create_task(self._keep_claim(sub.group, message_id, claim_key))
-        try:
-            event = DomainEvent.parse(type_, orjson.loads(fields[b"payload"]))
-            await sub.handler(Delivery(event_id, event))
-        except Exception:
-            log.exception(
-                "event handler failed; it will be retried",
-                extra={"group": sub.group, "event_id": event_id},
-            )
-            await self._client.delete(claim_key)
-            return  # not acknowledged: handed out again after the retry interval
-        finally:
-            await cancel_all([keep])
-        async with self._client.pipeline(transaction=True) as pipe:
-            pipe.set(done_key, "1", ex=self.DONE_TTL_SECONDS)
-            pipe.delete(claim_key)
-            pipe.xack(self._stream, sub.group, message_id)
-            await pipe.execute()
 
 
 def _stream_id(raw: bytes | str) -> tuple[int, int]:
