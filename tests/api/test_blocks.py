@@ -14,12 +14,6 @@ from tests.api.test_golden import check_shape
 from tests.conftest import Instance, bearer
 
 
-async def post(px: Instance, token: str, **data: Any) -> dict[str, Any]:
-    r = await px.client.post("/api/v1/statuses", data=data, headers=bearer(token))
-    assert r.status_code == 200, r.text
-    return dict(r.json())
-
-
 async def rel(px: Instance, token: str, account_id: int) -> dict[str, Any]:
     r = await px.client.get(
         "/api/v1/accounts/relationships", params={"id[]": str(account_id)}, headers=bearer(token)
@@ -76,9 +70,9 @@ async def test_a_block_hides_each_sides_posts_from_the_other_everywhere(px: Inst
     alice_id, alice = await px.user("alice")
     bob_id, bob = await px.user("bob")
     _, carol = await px.user("carol")
-    root = await post(px, carol, status="a thread")
-    by_alice = await post(px, alice, status="alice here #art", in_reply_to_id=root["id"])
-    by_bob = await post(px, bob, status="bob here #art", in_reply_to_id=root["id"])
+    root = await px.post(carol, status="a thread")
+    by_alice = await px.post(alice, status="alice here #art", in_reply_to_id=root["id"])
+    by_bob = await px.post(bob, status="bob here #art", in_reply_to_id=root["id"])
     for token, other in ((alice, by_bob), (bob, by_alice)):
         await px.client.post(f"/api/v1/statuses/{other['id']}/favourite", headers=bearer(token))
         await px.client.post(f"/api/v1/statuses/{other['id']}/bookmark", headers=bearer(token))
@@ -128,7 +122,7 @@ async def post_reply(px: Instance, token: str, to: str) -> int:
 async def test_mutes_hide_posts_from_timelines_but_not_from_the_profile(px: Instance) -> None:
     _, alice = await px.user("alice")
     bob_id, bob = await px.user("bob")
-    s = await post(px, bob, status="loud #art")
+    s = await px.post(bob, status="loud #art")
     r = await px.client.post(f"/api/v1/accounts/{bob_id}/mute", headers=bearer(alice))
     assert r.status_code == 200
     assert check_shape("Relationship", r.json()) == []
@@ -153,7 +147,7 @@ async def test_mutes_hide_posts_from_timelines_but_not_from_the_profile(px: Inst
 async def test_a_mute_with_a_duration_ends_by_itself(px: Instance) -> None:
     _, alice = await px.user("alice")
     bob_id, bob = await px.user("bob")
-    s = await post(px, bob, status="hello")
+    s = await px.post(bob, status="hello")
     r = await px.client.post(
         f"/api/v1/accounts/{bob_id}/mute", data={"duration": "3600"}, headers=bearer(alice)
     )

@@ -10,12 +10,6 @@ from pixie.models.system import OutboxEvent
 from tests.conftest import Instance, bearer
 
 
-async def post(px: Instance, token: str, **data: Any) -> dict[str, Any]:
-    r = await px.client.post("/api/v1/statuses", data=data, headers=bearer(token))
-    assert r.status_code == 200, r.text
-    return dict(r.json())
-
-
 async def edit(px: Instance, token: str, status_id: str, **data: Any) -> Any:
     return await px.client.put(f"/api/v1/statuses/{status_id}", data=data, headers=bearer(token))
 
@@ -23,7 +17,7 @@ async def edit(px: Instance, token: str, status_id: str, **data: Any) -> Any:
 async def test_an_edit_changes_the_post_and_keeps_every_version(px: Instance) -> None:
     _, alice = await px.user("alice")
     await px.user("bob")
-    s = await post(px, alice, status="first #draft")
+    s = await px.post(alice, status="first #draft")
     history = await px.client.get(f"/api/v1/statuses/{s['id']}/history")
     assert history.status_code == 200
     assert [v["content"] for v in history.json()] == [s["content"]]  # never edited: one version
@@ -58,7 +52,7 @@ async def test_an_edit_changes_the_post_and_keeps_every_version(px: Instance) ->
 async def test_a_mention_taken_out_still_lets_its_account_see_the_post(px: Instance) -> None:
     _, alice = await px.user("alice")
     _, bob = await px.user("bob")
-    s = await post(px, alice, status="@bob between us", visibility="direct")
+    s = await px.post(alice, status="@bob between us", visibility="direct")
     r = await edit(px, alice, s["id"], status="no one named")
     assert r.json()["mentions"] == []
     seen = await px.client.get(f"/api/v1/statuses/{s['id']}", headers=bearer(bob))
@@ -70,8 +64,8 @@ async def test_a_mention_taken_out_still_lets_its_account_see_the_post(px: Insta
 async def test_only_the_author_edits(px: Instance) -> None:
     _, alice = await px.user("alice")
     _, bob = await px.user("bob")
-    public = await post(px, alice, status="mine")
-    secret = await post(px, alice, status="followers", visibility="private")
+    public = await px.post(alice, status="mine")
+    secret = await px.post(alice, status="followers", visibility="private")
     assert (await edit(px, bob, public["id"], status="yours now")).status_code == 403
     assert (await edit(px, bob, secret["id"], status="yours now")).status_code == 404
     assert (await edit(px, alice, "12345", status="x")).status_code == 404

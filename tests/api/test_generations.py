@@ -38,12 +38,6 @@ async def finished(px: Instance, token: str, generation_id: str, timeout: float 
     raise AssertionError(f"generation {generation_id} did not finish: {r.json()}")
 
 
-async def post(px: Instance, token: str, /, **data: Any) -> dict[str, Any]:
-    r = await px.client.post("/api/v1/statuses", data=data, headers=bearer(token))
-    assert r.status_code == 200, r.text
-    return dict(r.json())
-
-
 async def test_four_candidates_are_made_signed_and_one_is_posted(px: Instance) -> None:
     _, alice = await px.user("alice")
     job = await generate(px, alice, n="4", seed="7", size="512x512", style="watercolor")
@@ -71,7 +65,7 @@ async def test_four_candidates_are_made_signed_and_one_is_posted(px: Instance) -
     reader = c2pa.Reader(Image.open(io.BytesIO(data)).get_format_mimetype(), io.BytesIO(data))
     assert "algorithmicMedia" in reader.json()
 
-    status = await post(px, alice, status="my sunset", **{"media_ids[]": [candidates[2]["id"]]})
+    status = await px.post(alice, status="my sunset", **{"media_ids[]": [candidates[2]["id"]]})
     meta = status["pixie"]["generation"]
     assert meta["prompt"] == "a red sun over blue mountains" and meta["seed"] == 7
     assert (meta["model"], meta["provider"], meta["size"], meta["style"]) == (
@@ -102,8 +96,7 @@ async def test_a_hidden_prompt_shows_to_its_author_only(px: Instance) -> None:
     alice_id, alice = await px.user("alice")
     _, bob = await px.user("bob")
     done = await finished(px, alice, (await generate(px, alice, n="1", size="512x512"))["id"])
-    status = await post(
-        px,
+    status = await px.post(
         alice,
         status="guess",
         **{"media_ids[]": [done["candidates"][0]["id"]], "pixie[hide_prompt]": "true"},
@@ -123,7 +116,7 @@ async def test_a_hidden_prompt_shows_to_its_author_only(px: Instance) -> None:
     )
     assert r.status_code == 200 and r.json()["pixie"]["hide_prompt"] is True
     done = await finished(px, alice, (await generate(px, alice, n="1", size="512x512"))["id"])
-    second = await post(px, alice, status="again", **{"media_ids[]": [done["candidates"][0]["id"]]})
+    second = await px.post(alice, status="again", **{"media_ids[]": [done["candidates"][0]["id"]]})
     seen = (await px.client.get(f"/api/v1/statuses/{second['id']}", headers=bearer(bob))).json()
     assert seen["pixie"]["generation"]["prompt"] is None
 
@@ -132,7 +125,7 @@ async def test_remixes_link_to_their_parent_and_the_lineage_shows_both(px: Insta
     _, alice = await px.user("alice")
     _, bob = await px.user("bob")
     done = await finished(px, alice, (await generate(px, alice, n="2", size="512x512"))["id"])
-    parent = await post(px, alice, status="original", **{"media_ids[]": [done["candidates"][0]["id"]]})
+    parent = await px.post(alice, status="original", **{"media_ids[]": [done["candidates"][0]["id"]]})
     for mode in ("text", "image"):
         remix = await generate(
             px, bob, n="1", size="512x512", prompt="the same, at night", remix_of=parent["id"], mode=mode
@@ -140,7 +133,7 @@ async def test_remixes_link_to_their_parent_and_the_lineage_shows_both(px: Insta
         assert remix["params"]["remix_of"] == parent["id"] and remix["params"]["mode"] == mode
         remix_done = await finished(px, bob, remix["id"])
         assert remix_done["state"] == "succeeded", remix_done
-    child = await post(px, bob, status="my take", **{"media_ids[]": [remix_done["candidates"][0]["id"]]})
+    child = await px.post(bob, status="my take", **{"media_ids[]": [remix_done["candidates"][0]["id"]]})
     assert child["pixie"]["remix_of"] == parent["id"]
     assert child["pixie"]["generation"]["remix_of"] == parent["id"]
     reloaded = (await px.client.get(f"/api/v1/statuses/{parent['id']}", headers=bearer(alice))).json()
@@ -148,8 +141,8 @@ async def test_remixes_link_to_their_parent_and_the_lineage_shows_both(px: Insta
     grandchild_job = await finished(
         px, alice, (await generate(px, alice, n="1", size="512x512", remix_of=child["id"]))["id"]
     )
-    grandchild = await post(
-        px, alice, status="and mine", **{"media_ids[]": [grandchild_job["candidates"][0]["id"]]}
+    grandchild = await px.post(
+        alice, status="and mine", **{"media_ids[]": [grandchild_job["candidates"][0]["id"]]}
     )
 
     lineage = (await px.client.get(f"/api/v1/pixie/statuses/{parent['id']}/lineage")).json()
@@ -167,11 +160,11 @@ async def test_remix_rules_follow_visibility_and_the_authors_wish(px: Instance) 
     _, bob = await px.user("bob")
     done = await finished(px, alice, (await generate(px, alice, n="3", size="512x512"))["id"])
     ids = [c["id"] for c in done["candidates"]]
-    closed = await post(
-        px, alice, status="mine only", **{"media_ids[]": [ids[0]], "pixie[allow_remix]": "false"}
+    closed = await px.post(
+        alice, status="mine only", **{"media_ids[]": [ids[0]], "pixie[allow_remix]": "false"}
     )
-    private = await post(px, alice, status="followers", visibility="private", **{"media_ids[]": [ids[1]]})
-    text_only = await post(px, alice, status="no image here")
+    private = await px.post(alice, status="followers", visibility="private", **{"media_ids[]": [ids[1]]})
+    text_only = await px.post(alice, status="no image here")
     r = await px.client.post(GENERATIONS, data={"prompt": "x", "remix_of": closed["id"]}, headers=bearer(bob))
     assert r.status_code == 403 and "does not allow remixes" in r.json()["error"]
     # Its author still may.

@@ -12,12 +12,6 @@ from pixie.services.paging import Paging
 from tests.conftest import Backend, Instance, bearer, running
 
 
-async def post(px: Instance, token: str, **data: Any) -> dict[str, Any]:
-    r = await px.client.post("/api/v1/statuses", data=data, headers=bearer(token))
-    assert r.status_code == 200, r.text
-    return dict(r.json())
-
-
 async def home(px: Instance, token: str, **params: Any) -> list[dict[str, Any]]:
     r = await px.client.get("/api/v1/timelines/home", params=params, headers=bearer(token))
     assert r.status_code == 200, r.text
@@ -44,14 +38,14 @@ async def test_home_holds_followed_accounts_own_posts_and_followed_hashtags(px: 
     _, dave = await px.user("dave")
     await px.client.post(f"/api/v1/accounts/{bob_id}/follow", headers=bearer(alice))
     await px.client.post("/api/v1/tags/cats/follow", headers=bearer(alice))
-    mine = await post(px, alice, status="my own")
-    public = await post(px, bob, status="from bob")
-    private = await post(px, bob, status="for followers", visibility="private")
-    stranger = await post(px, carol, status="carol, not followed")
-    to_stranger = await post(px, bob, status="@carol hi", in_reply_to_id=stranger["id"])
-    to_me = await post(px, bob, status="@alice hi", in_reply_to_id=mine["id"])
-    tagged = await post(px, dave, status="look #cats")
-    unlisted_tagged = await post(px, dave, status="quiet #cats", visibility="unlisted")
+    mine = await px.post(alice, status="my own")
+    public = await px.post(bob, status="from bob")
+    private = await px.post(bob, status="for followers", visibility="private")
+    stranger = await px.post(carol, status="carol, not followed")
+    to_stranger = await px.post(bob, status="@carol hi", in_reply_to_id=stranger["id"])
+    to_me = await px.post(bob, status="@alice hi", in_reply_to_id=mine["id"])
+    tagged = await px.post(dave, status="look #cats")
+    unlisted_tagged = await px.post(dave, status="quiet #cats", visibility="unlisted")
     reblog = (await px.client.post(f"/api/v1/statuses/{stranger['id']}/reblog", headers=bearer(bob))).json()
 
     async def expected_now() -> bool:
@@ -130,7 +124,7 @@ async def test_feeds_give_the_same_pages_as_the_query(tmp_path: Path, production
             account_id, token = authors[i % 4]
             extra = {"visibility": "private"} if i % 5 == 0 else {}
             text = f"post {i}" + (" #blue" if i % 7 == 0 else "")
-            made.append((await post(px, token, status=text, **extra))["id"])
+            made.append((await px.post(token, status=text, **extra))["id"])
         expected = await _database_pages(px, reader_id, 7)
         flat = [i for page in expected for i in page]
         assert len(flat) > 30  # more than the feed holds: older pages come from the database
@@ -168,10 +162,10 @@ async def test_a_burst_of_posts_from_several_authors_reaches_each_feed_it_should
         for token in (ann, ben, cid):
             assert await ids(px, token) == []  # their feeds exist: fan-out writes into them
         await px.rt.dispatcher.stop()
-        by_ben = [(await post(px, ben, status=f"ben {i}"))["id"] for i in range(3)]
-        by_cid = [(await post(px, cid, status=f"cid {i}"))["id"] for i in range(2)]
-        blue = (await post(px, ann, status="a #blue one"))["id"]
-        quiet_blue = (await post(px, ann, status="an unlisted #blue one", visibility="unlisted"))["id"]
+        by_ben = [(await px.post(ben, status=f"ben {i}"))["id"] for i in range(3)]
+        by_cid = [(await px.post(cid, status=f"cid {i}"))["id"] for i in range(2)]
+        blue = (await px.post(ann, status="a #blue one"))["id"]
+        quiet_blue = (await px.post(ann, status="an unlisted #blue one", visibility="unlisted"))["id"]
         await px.rt.dispatcher.start()
         await px.rt.dispatcher.drain()
 
@@ -190,7 +184,7 @@ async def test_reblogs_of_a_muted_account_stay_out_of_timelines(px: Instance) ->
     bob_id, bob = await px.user("bob")
     dave_id, dave = await px.user("dave")
     await px.client.post(f"/api/v1/accounts/{bob_id}/follow", headers=bearer(alice))
-    loud = await post(px, dave, status="very loud")
+    loud = await px.post(dave, status="very loud")
     reblog = (await px.client.post(f"/api/v1/statuses/{loud['id']}/reblog", headers=bearer(bob))).json()
     await eventually(lambda: _equal(px, alice, [reblog["id"]]))
     await px.client.post(f"/api/v1/accounts/{dave_id}/mute", headers=bearer(alice))
@@ -211,9 +205,9 @@ async def test_pages_built_from_kept_renderings_stay_current_and_keep_each_reade
     _, carol = await px.user("carol")
     for reader in (alice, carol):
         await px.client.post(f"/api/v1/accounts/{bob_id}/follow", headers=bearer(reader))
-    first = await post(px, bob, status="hello @alice #cats")
-    polled = await post(
-        px, bob, status="which?", **{"poll[options][]": ["red", "blue"], "poll[expires_in]": "3600"}
+    first = await px.post(bob, status="hello @alice #cats")
+    polled = await px.post(
+        bob, status="which?", **{"poll[options][]": ["red", "blue"], "poll[expires_in]": "3600"}
     )
     await eventually(lambda: _equal(px, alice, [polled["id"], first["id"]]))
     await home(px, alice)  # renders and keeps both posts

@@ -8,12 +8,6 @@ from tests.api.test_golden import check_shape
 from tests.conftest import Instance, bearer
 
 
-async def post(px: Instance, token: str, **data: Any) -> dict[str, Any]:
-    r = await px.client.post("/api/v1/statuses", data=data, headers=bearer(token))
-    assert r.status_code == 200, r.text
-    return dict(r.json())
-
-
 async def make_list(px: Instance, token: str, **data: Any) -> dict[str, Any]:
     r = await px.client.post("/api/v1/lists", data={"title": "Friends", **data}, headers=bearer(token))
     assert r.status_code == 200, r.text
@@ -131,18 +125,18 @@ async def test_the_list_timeline(px: Instance) -> None:
         data={"account_ids[]": [str(bob_id), str(carol_id)]},
         headers=bearer(alice),
     )
-    by_dave = await post(px, dave, status="not a member")
-    first = await post(px, bob, status="one")
-    private = await post(px, carol, status="followers only", visibility="private")
-    to_member = await post(px, bob, status="@carol yes", in_reply_to_id=private["id"])
-    to_self = await post(px, bob, status="more", in_reply_to_id=first["id"])
-    to_owner = await post(
-        px, carol, status="hi alice", in_reply_to_id=(await post(px, alice, status="q"))["id"]
+    by_dave = await px.post(dave, status="not a member")
+    first = await px.post(bob, status="one")
+    private = await px.post(carol, status="followers only", visibility="private")
+    to_member = await px.post(bob, status="@carol yes", in_reply_to_id=private["id"])
+    to_self = await px.post(bob, status="more", in_reply_to_id=first["id"])
+    to_owner = await px.post(
+        carol, status="hi alice", in_reply_to_id=(await px.post(alice, status="q"))["id"]
     )
-    to_dave = await post(px, carol, status="hey dave", in_reply_to_id=by_dave["id"])
-    deleted = await post(px, bob, status="gone soon")
+    to_dave = await px.post(carol, status="hey dave", in_reply_to_id=by_dave["id"])
+    deleted = await px.post(bob, status="gone soon")
     await px.client.delete(f"/api/v1/statuses/{deleted['id']}", headers=bearer(bob))
-    direct = await post(px, bob, status="@dave secret", visibility="direct")
+    direct = await px.post(bob, status="@dave secret", visibility="direct")
     # "list": replies to members, to oneself and to the owner.
     expected = [to_owner["id"], to_self["id"], to_member["id"], private["id"], first["id"]]
     assert await timeline(px, alice, made["id"]) == expected

@@ -12,12 +12,6 @@ from tests.api.test_golden import check_shape
 from tests.conftest import Instance, bearer
 
 
-async def post(px: Instance, token: str, **data: Any) -> dict[str, Any]:
-    r = await px.client.post("/api/v1/statuses", data=data, headers=bearer(token))
-    assert r.status_code == 200, r.text
-    return dict(r.json())
-
-
 async def notes(px: Instance, token: str, **params: Any) -> list[dict[str, Any]]:
     r = await px.client.get("/api/v1/notifications", params=params, headers=bearer(token))
     assert r.status_code == 200, r.text
@@ -32,10 +26,10 @@ async def test_follows_favourites_and_mentions_notify(px: Instance) -> None:
     alice_id, alice = await px.user("alice")
     _, bob = await px.user("bob")
     await px.client.post(f"/api/v1/accounts/{alice_id}/follow", headers=bearer(bob))
-    s = await post(px, alice, status="look")
+    s = await px.post(alice, status="look")
     await px.client.post(f"/api/v1/statuses/{s['id']}/favourite", headers=bearer(bob))
-    mention = await post(px, bob, status="hey @alice")
-    reply = await post(px, bob, status="nice", in_reply_to_id=s["id"])  # a reply notifies as a mention
+    mention = await px.post(bob, status="hey @alice")
+    reply = await px.post(bob, status="nice", in_reply_to_id=s["id"])  # a reply notifies as a mention
     found = await notes(px, alice)
     assert kinds(found) == [("mention", "bob"), ("mention", "bob"), ("favourite", "bob"), ("follow", "bob")]
     for n in found:
@@ -58,13 +52,13 @@ async def test_no_notifications_to_oneself_or_from_blocked_or_muted_accounts(px:
     alice_id, alice = await px.user("alice")
     bob_id, bob = await px.user("bob")
     carol_id, carol = await px.user("carol")
-    s = await post(px, alice, status="mine @alice")
+    s = await px.post(alice, status="mine @alice")
     await px.client.post(f"/api/v1/statuses/{s['id']}/favourite", headers=bearer(alice))
     assert await notes(px, alice) == []
     await px.client.post(f"/api/v1/accounts/{bob_id}/block", headers=bearer(alice))
     await px.client.post(f"/api/v1/accounts/{carol_id}/mute", headers=bearer(alice))
-    await post(px, bob, status="@alice hello")
-    await post(px, carol, status="@alice hello")
+    await px.post(bob, status="@alice hello")
+    await px.post(carol, status="@alice hello")
     await px.client.post(f"/api/v1/accounts/{alice_id}/follow", headers=bearer(carol))
     await px.client.post(f"/api/v1/statuses/{s['id']}/favourite", headers=bearer(carol))
     assert await notes(px, alice) == []
@@ -72,7 +66,7 @@ async def test_no_notifications_to_oneself_or_from_blocked_or_muted_accounts(px:
     await px.client.post(
         f"/api/v1/accounts/{carol_id}/mute", data={"notifications": "false"}, headers=bearer(alice)
     )
-    await post(px, carol, status="@alice again")
+    await px.post(carol, status="@alice again")
     assert kinds(await notes(px, alice)) == [("mention", "carol")]
     # Muting notifications later hides earlier ones too; unmuting shows them again.
     await px.client.post(f"/api/v1/accounts/{carol_id}/mute", headers=bearer(alice))
@@ -85,8 +79,8 @@ async def test_notifications_about_posts_one_can_no_longer_see_are_not_shown(px:
     alice_id, alice = await px.user("alice")
     bob_id, bob = await px.user("bob")
     _, carol = await px.user("carol")
-    s = await post(px, bob, status="hi @alice")
-    await post(px, carol, status="hello @alice")
+    s = await px.post(bob, status="hi @alice")
+    await px.post(carol, status="hello @alice")
     assert len(await notes(px, alice)) == 2
     await px.client.delete(f"/api/v1/statuses/{s['id']}", headers=bearer(bob))
     assert kinds(await notes(px, alice)) == [("mention", "carol")]
@@ -95,7 +89,7 @@ async def test_notifications_about_posts_one_can_no_longer_see_are_not_shown(px:
     assert await notes(px, alice) == []
     assert (await px.client.get(f"/api/v1/notifications/{n['id']}", headers=bearer(alice))).status_code == 404
     # A followers-only post that mentions someone who may not see it... they may: mentioned.
-    private = await post(px, bob, status="@alice psst", visibility="private")
+    private = await px.post(bob, status="@alice psst", visibility="private")
     assert [x["status"]["id"] for x in await notes(px, alice)] == [private["id"]]
     assert bob_id
 
@@ -106,8 +100,8 @@ async def test_filters_paging_dismiss_and_clear(px: Instance) -> None:
     _, carol = await px.user("carol")
     await px.client.post(f"/api/v1/accounts/{alice_id}/follow", headers=bearer(bob))
     await px.client.post(f"/api/v1/accounts/{alice_id}/follow", headers=bearer(carol))
-    await post(px, bob, status="@alice one")
-    await post(px, carol, status="@alice two")
+    await px.post(bob, status="@alice one")
+    await px.post(carol, status="@alice two")
     assert kinds(await notes(px, alice, **{"types[]": "follow"})) == [("follow", "carol"), ("follow", "bob")]
     assert kinds(await notes(px, alice, **{"exclude_types[]": ["follow"]})) == [
         ("mention", "carol"),
@@ -150,14 +144,14 @@ async def test_follow_requests_notify_until_decided(px: Instance) -> None:
 async def test_grouped_notifications(px: Instance) -> None:
     alice_id, alice = await px.user("alice")
     fans = [await px.user(f"fan{n}") for n in range(3)]
-    s = await post(px, alice, status="like this")
-    other = await post(px, alice, status="and this")
+    s = await px.post(alice, status="like this")
+    other = await px.post(alice, status="and this")
     for _, token in fans:
         await px.client.post(f"/api/v1/statuses/{s['id']}/favourite", headers=bearer(token))
         await px.client.post(f"/api/v1/accounts/{alice_id}/follow", headers=bearer(token))
     await px.client.post(f"/api/v1/statuses/{other['id']}/favourite", headers=bearer(fans[0][1]))
-    await post(px, fans[1][1], status="@alice one")
-    await post(px, fans[2][1], status="@alice two")
+    await px.post(fans[1][1], status="@alice one")
+    await px.post(fans[2][1], status="@alice two")
     r = await px.client.get("/api/v2/notifications", headers=bearer(alice))
     assert r.status_code == 200, r.text
     body = r.json()
@@ -222,10 +216,10 @@ async def test_markers_and_unread_counts(px: Instance) -> None:
     _, carol = await px.user("carol")
     r = await px.client.get("/api/v1/markers", params={"timeline[]": "notifications"}, headers=bearer(alice))
     assert (r.status_code, r.json()) == (200, {})
-    s = await post(px, alice, status="x")
+    s = await px.post(alice, status="x")
     for token in (bob, carol):
         await px.client.post(f"/api/v1/statuses/{s['id']}/favourite", headers=bearer(token))
-    await post(px, bob, status="@alice hi")
+    await px.post(bob, status="@alice hi")
     unread = await px.client.get("/api/v1/notifications/unread_count", headers=bearer(alice))
     assert unread.json() == {"count": 3}
     grouped = await px.client.get("/api/v2/notifications/unread_count", headers=bearer(alice))
@@ -307,13 +301,13 @@ async def test_a_page_costs_the_same_number_of_queries_however_long(start: Any) 
 
 async def _measure(px: Instance) -> None:
     alice_id, alice = await px.user("alice")
-    s = await post(px, alice, status="x")
+    s = await px.post(alice, status="x")
     costs: dict[str, list[int]] = {}
     for n in range(4):
         _, fan = await px.user(f"fan{n}")
         await px.client.post(f"/api/v1/accounts/{alice_id}/follow", headers=bearer(fan))
         await px.client.post(f"/api/v1/statuses/{s['id']}/favourite", headers=bearer(fan))
-        await post(px, fan, status=f"@alice {n}")
+        await px.post(fan, status=f"@alice {n}")
         if n in (0, 3):
             for path in ("/api/v1/notifications", "/api/v2/notifications"):
                 await px.client.get(path, headers=bearer(alice))  # the token is cached from here on

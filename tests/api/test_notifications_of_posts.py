@@ -8,14 +8,14 @@ from datetime import timedelta
 from pixie.db.types import utcnow
 from pixie.services import polls
 from tests.api.test_golden import check_shape
-from tests.api.test_notifications import kinds, notes, post
+from tests.api.test_notifications import kinds, notes
 from tests.conftest import Instance, bearer
 
 
 async def test_a_reblog_notifies_the_author_until_it_is_taken_back(px: Instance) -> None:
     _, alice = await px.user("alice")
     _, bob = await px.user("bob")
-    s = await post(px, alice, status="share me")
+    s = await px.post(alice, status="share me")
     await px.client.post(f"/api/v1/statuses/{s['id']}/reblog", headers=bearer(bob))
     found = await notes(px, alice)
     assert kinds(found) == [("reblog", "bob")]
@@ -30,9 +30,9 @@ async def test_followers_who_asked_hear_of_new_posts_but_not_replies_to_others(p
     _, carol = await px.user("carol")
     await px.client.post(f"/api/v1/accounts/{alice_id}/follow", data={"notify": "true"}, headers=bearer(bob))
     await px.client.post(f"/api/v1/accounts/{alice_id}/follow", headers=bearer(carol))
-    fresh = await post(px, alice, status="new work")
-    other = await post(px, carol, status="carol's")
-    await post(px, alice, status="reply to carol", in_reply_to_id=other["id"])
+    fresh = await px.post(alice, status="new work")
+    other = await px.post(carol, status="carol's")
+    await px.post(alice, status="reply to carol", in_reply_to_id=other["id"])
     assert [(n["type"], n["status"]["id"]) for n in await notes(px, bob, **{"types[]": "status"})] == [
         ("status", fresh["id"])
     ]
@@ -42,7 +42,7 @@ async def test_followers_who_asked_hear_of_new_posts_but_not_replies_to_others(p
 async def test_editing_a_reblogged_post_tells_those_who_reblogged_it(px: Instance) -> None:
     _, alice = await px.user("alice")
     _, bob = await px.user("bob")
-    s = await post(px, alice, status="first take")
+    s = await px.post(alice, status="first take")
     await px.client.post(f"/api/v1/statuses/{s['id']}/reblog", headers=bearer(bob))
     r = await px.client.put(
         f"/api/v1/statuses/{s['id']}", data={"status": "second take"}, headers=bearer(bob)
@@ -79,9 +79,9 @@ async def test_an_ended_poll_notifies_its_voters_and_its_author(px: Instance) ->
 async def test_a_muted_thread_notifies_of_nothing(px: Instance) -> None:
     _, alice = await px.user("alice")
     _, bob = await px.user("bob")
-    s = await post(px, alice, status="a long thread")
+    s = await px.post(alice, status="a long thread")
     await px.client.post(f"/api/v1/statuses/{s['id']}/mute", headers=bearer(alice))
-    await post(px, bob, status="@alice replying", in_reply_to_id=s["id"])
+    await px.post(bob, status="@alice replying", in_reply_to_id=s["id"])
     await px.client.post(f"/api/v1/statuses/{s['id']}/favourite", headers=bearer(bob))
     assert await notes(px, alice) == []
     await px.client.post(f"/api/v1/statuses/{s['id']}/unmute", headers=bearer(alice))

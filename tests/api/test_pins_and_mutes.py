@@ -2,25 +2,17 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from pixie.models.statuses import Status
 from pixie.services import muted_conversations
 from tests.conftest import Instance, bearer
 
 
-async def post(px: Instance, token: str, **data: Any) -> dict[str, Any]:
-    r = await px.client.post("/api/v1/statuses", data=data, headers=bearer(token))
-    assert r.status_code == 200, r.text
-    return dict(r.json())
-
-
 async def test_pins_show_on_the_profile_and_to_their_author(px: Instance) -> None:
     alice_id, alice = await px.user("alice")
     _, bob = await px.user("bob")
-    first = await post(px, alice, status="first")
-    second = await post(px, alice, status="second")
-    await post(px, alice, status="not pinned")
+    first = await px.post(alice, status="first")
+    second = await px.post(alice, status="second")
+    await px.post(alice, status="not pinned")
     for s in (first, second, second):  # pinning twice changes nothing
         r = await px.client.post(f"/api/v1/statuses/{s['id']}/pin", headers=bearer(alice))
         assert r.status_code == 200, r.text
@@ -45,13 +37,13 @@ async def test_pins_show_on_the_profile_and_to_their_author(px: Instance) -> Non
 async def test_what_may_not_be_pinned(px: Instance) -> None:
     alice_id, alice = await px.user("alice")
     _, bob = await px.user("bob")
-    theirs = await post(px, bob, status="bob's")
+    theirs = await px.post(bob, status="bob's")
     r = await px.client.post(f"/api/v1/statuses/{theirs['id']}/pin", headers=bearer(alice))
     assert (r.status_code, r.json()["error"]) == (
         422,
         "Validation failed: Someone else's post cannot be pinned",
     )
-    direct = await post(px, alice, status="@bob psst", visibility="direct")
+    direct = await px.post(alice, status="@bob psst", visibility="direct")
     assert (
         await px.client.post(f"/api/v1/statuses/{direct['id']}/pin", headers=bearer(alice))
     ).status_code == 422
@@ -60,22 +52,22 @@ async def test_what_may_not_be_pinned(px: Instance) -> None:
         await px.client.post(f"/api/v1/statuses/{reblog['id']}/pin", headers=bearer(alice))
     ).status_code == 422
     # Followers-only posts may be pinned (Mastodon 3.5+); the list shows them to followers only.
-    private = await post(px, alice, status="followers", visibility="private")
+    private = await px.post(alice, status="followers", visibility="private")
     assert (
         await px.client.post(f"/api/v1/statuses/{private['id']}/pin", headers=bearer(alice))
     ).status_code == 200
     path = f"/api/v1/accounts/{alice_id}/statuses"
     assert (await px.client.get(path, params={"pinned": "1"}, headers=bearer(bob))).json() == []
-    hidden = await post(px, bob, status="followers only", visibility="private")
+    hidden = await px.post(bob, status="followers only", visibility="private")
     assert (
         await px.client.post(f"/api/v1/statuses/{hidden['id']}/pin", headers=bearer(alice))
     ).status_code == 404
     for n in range(4):
-        s = await post(px, alice, status=f"pin {n}")
+        s = await px.post(alice, status=f"pin {n}")
         assert (
             await px.client.post(f"/api/v1/statuses/{s['id']}/pin", headers=bearer(alice))
         ).status_code == 200
-    one_more = await post(px, alice, status="sixth")
+    one_more = await px.post(alice, status="sixth")
     r = await px.client.post(f"/api/v1/statuses/{one_more['id']}/pin", headers=bearer(alice))
     assert r.status_code == 422
     assert r.json()["error"] == "Validation failed: You have already pinned the maximum number of posts"
@@ -88,10 +80,10 @@ async def test_what_may_not_be_pinned(px: Instance) -> None:
 async def test_muting_a_conversation_mutes_the_whole_thread(px: Instance) -> None:
     _, alice = await px.user("alice")
     bob_id, bob = await px.user("bob")
-    root = await post(px, alice, status="root")
-    reply = await post(px, bob, status="reply", in_reply_to_id=root["id"])
-    deeper = await post(px, alice, status="deeper", in_reply_to_id=reply["id"])
-    other = await post(px, alice, status="another thread")
+    root = await px.post(alice, status="root")
+    reply = await px.post(bob, status="reply", in_reply_to_id=root["id"])
+    deeper = await px.post(alice, status="deeper", in_reply_to_id=reply["id"])
+    other = await px.post(alice, status="another thread")
     r = await px.client.post(f"/api/v1/statuses/{deeper['id']}/mute", headers=bearer(bob))
     assert r.status_code == 200 and r.json()["muted"] is True
     for s, muted in ((root, True), (reply, True), (deeper, True), (other, False)):
@@ -101,7 +93,7 @@ async def test_muting_a_conversation_mutes_the_whole_thread(px: Instance) -> Non
         "muted"
     ] is False
     # A reply Bob writes into the thread he muted is muted from the start, as reading it says.
-    again = await post(px, bob, status="one more word", in_reply_to_id=root["id"])
+    again = await px.post(bob, status="one more word", in_reply_to_id=root["id"])
     assert again["muted"] is True
     assert again == (await px.client.get(f"/api/v1/statuses/{again['id']}", headers=bearer(bob))).json()
     async with px.rt.db.read() as session:
@@ -114,7 +106,7 @@ async def test_muting_a_conversation_mutes_the_whole_thread(px: Instance) -> Non
         later = await session.get(Status, int(deeper["id"]))
         assert later is not None
         assert await muted_conversations.is_muted(session, bob_id, later) is False
-    secret = await post(px, alice, status="only followers", visibility="private")
+    secret = await px.post(alice, status="only followers", visibility="private")
     assert (
         await px.client.post(f"/api/v1/statuses/{secret['id']}/mute", headers=bearer(bob))
     ).status_code == 404

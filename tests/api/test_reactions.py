@@ -2,21 +2,13 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from tests.conftest import Instance, bearer
-
-
-async def post(px: Instance, token: str, **data: Any) -> dict[str, Any]:
-    r = await px.client.post("/api/v1/statuses", data=data, headers=bearer(token))
-    assert r.status_code == 200, r.text
-    return dict(r.json())
 
 
 async def test_favourite_counts_once_and_shows_in_the_viewers_state(px: Instance) -> None:
     _, alice = await px.user("alice")
     _, bob = await px.user("bob")
-    s = await post(px, alice, status="like me")
+    s = await px.post(alice, status="like me")
     for _ in range(2):  # idempotent
         r = await px.client.post(f"/api/v1/statuses/{s['id']}/favourite", headers=bearer(bob))
         assert r.status_code == 200
@@ -40,8 +32,8 @@ async def test_favourite_counts_once_and_shows_in_the_viewers_state(px: Instance
 async def test_bookmarks_are_private_to_their_owner(px: Instance) -> None:
     _, alice = await px.user("alice")
     _, bob = await px.user("bob")
-    first = await post(px, alice, status="one")
-    second = await post(px, alice, status="two")
+    first = await px.post(alice, status="one")
+    second = await px.post(alice, status="two")
     for s in (first, second):
         r = await px.client.post(f"/api/v1/statuses/{s['id']}/bookmark", headers=bearer(bob))
         assert r.json()["bookmarked"] is True
@@ -61,7 +53,7 @@ async def test_bookmarks_are_private_to_their_owner(px: Instance) -> None:
 async def test_no_reacting_to_what_one_may_not_see(px: Instance) -> None:
     _, alice = await px.user("alice")
     _, carol = await px.user("carol")
-    secret = await post(px, alice, status="followers only", visibility="private")
+    secret = await px.post(alice, status="followers only", visibility="private")
     for action in ("favourite", "bookmark", "unfavourite", "unbookmark"):
         r = await px.client.post(f"/api/v1/statuses/{secret['id']}/{action}", headers=bearer(carol))
         assert r.status_code == 404, action
@@ -74,7 +66,7 @@ async def test_no_reacting_to_what_one_may_not_see(px: Instance) -> None:
 async def test_a_favourited_post_that_becomes_hidden_leaves_the_list(px: Instance) -> None:
     _, alice = await px.user("alice")
     _, bob = await px.user("bob")
-    s = await post(px, alice, status="soon gone")
+    s = await px.post(alice, status="soon gone")
     await px.client.post(f"/api/v1/statuses/{s['id']}/favourite", headers=bearer(bob))
     await px.client.delete(f"/api/v1/statuses/{s['id']}", headers=bearer(alice))
     assert (await px.client.get("/api/v1/favourites", headers=bearer(bob))).json() == []
@@ -83,7 +75,7 @@ async def test_a_favourited_post_that_becomes_hidden_leaves_the_list(px: Instanc
 async def test_reactions_need_their_scopes(px: Instance) -> None:
     _, alice = await px.user("alice")
     _, reader = await px.user("bob", scopes="read")
-    s = await post(px, alice, status="x")
+    s = await px.post(alice, status="x")
     assert (
         await px.client.post(f"/api/v1/statuses/{s['id']}/favourite", headers=bearer(reader))
     ).status_code == 403

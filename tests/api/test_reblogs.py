@@ -10,12 +10,6 @@ from pixie.models.system import OutboxEvent
 from tests.conftest import Instance, bearer
 
 
-async def post(px: Instance, token: str, **data: Any) -> dict[str, Any]:
-    r = await px.client.post("/api/v1/statuses", data=data, headers=bearer(token))
-    assert r.status_code == 200, r.text
-    return dict(r.json())
-
-
 async def status_of(px: Instance, status_id: str, token: str | None = None) -> Any:
     return await px.client.get(f"/api/v1/statuses/{status_id}", headers=bearer(token) if token else {})
 
@@ -23,7 +17,7 @@ async def status_of(px: Instance, status_id: str, token: str | None = None) -> A
 async def test_a_reblog_wraps_the_original_and_counts_once(px: Instance) -> None:
     alice_id, alice = await px.user("alice")
     bob_id, bob = await px.user("bob")
-    original = await post(px, alice, status="look at this #art")
+    original = await px.post(alice, status="look at this #art")
     first = await px.client.post(f"/api/v1/statuses/{original['id']}/reblog", headers=bearer(bob))
     assert first.status_code == 200, first.text
     reblog = first.json()
@@ -52,7 +46,7 @@ async def test_a_reblog_wraps_the_original_and_counts_once(px: Instance) -> None
 async def test_unreblog_answers_the_original_and_is_idempotent(px: Instance) -> None:
     _, alice = await px.user("alice")
     bob_id, bob = await px.user("bob")
-    original = await post(px, alice, status="hello")
+    original = await px.post(alice, status="hello")
     reblog = (await px.client.post(f"/api/v1/statuses/{original['id']}/reblog", headers=bearer(bob))).json()
     for _ in range(2):
         r = await px.client.post(f"/api/v1/statuses/{original['id']}/unreblog", headers=bearer(bob))
@@ -72,8 +66,8 @@ async def test_who_may_reblog_what(px: Instance) -> None:
     _, bob = await px.user("bob")
     _, carol = await px.user("carol")
     await px.client.post(f"/api/v1/accounts/{alice_id}/follow", headers=bearer(bob))
-    private = await post(px, alice, status="followers only", visibility="private")
-    direct = await post(px, alice, status="@bob secret", visibility="direct")
+    private = await px.post(alice, status="followers only", visibility="private")
+    direct = await px.post(alice, status="@bob secret", visibility="direct")
     # Seen but not rebloggable: 403; not seen: 404.
     assert (
         await px.client.post(f"/api/v1/statuses/{private['id']}/reblog", headers=bearer(bob))
@@ -92,7 +86,7 @@ async def test_who_may_reblog_what(px: Instance) -> None:
         f"/api/v1/statuses/{private['id']}/reblog", data={"visibility": "public"}, headers=bearer(alice)
     )
     assert own.status_code == 200 and own.json()["visibility"] == "private"
-    public = await post(px, alice, status="for all")
+    public = await px.post(alice, status="for all")
     bad = await px.client.post(
         f"/api/v1/statuses/{public['id']}/reblog", data={"visibility": "direct"}, headers=bearer(bob)
     )
@@ -112,7 +106,7 @@ async def test_a_reblog_is_seen_only_by_who_may_see_it_and_its_original(px: Inst
     alice_id, alice = await px.user("alice")
     bob_id, bob = await px.user("bob")
     _, carol = await px.user("carol")
-    original = await post(px, alice, status="for all")
+    original = await px.post(alice, status="for all")
     # A followers-only reblog: Bob's followers (Carol) see it, others do not.
     reblog = (
         await px.client.post(
@@ -124,7 +118,7 @@ async def test_a_reblog_is_seen_only_by_who_may_see_it_and_its_original(px: Inst
     await px.client.post(f"/api/v1/accounts/{bob_id}/follow", headers=bearer(carol))
     assert (await status_of(px, reblog["id"], carol)).status_code == 200
     # A reblog of one's own followers-only post is seen by the author's followers only.
-    private = await post(px, alice, status="close friends", visibility="private")
+    private = await px.post(alice, status="close friends", visibility="private")
     own = (await px.client.post(f"/api/v1/statuses/{private['id']}/reblog", headers=bearer(alice))).json()
     assert (await status_of(px, own["id"], carol)).status_code == 404
     await px.client.post(f"/api/v1/accounts/{alice_id}/follow", headers=bearer(carol))
@@ -140,8 +134,8 @@ async def test_a_reblog_is_seen_only_by_who_may_see_it_and_its_original(px: Inst
 async def test_reblogs_in_timelines(px: Instance) -> None:
     _, alice = await px.user("alice")
     bob_id, bob = await px.user("bob")
-    original = await post(px, alice, status="original")
-    own = await post(px, bob, status="bob's own")
+    original = await px.post(alice, status="original")
+    own = await px.post(bob, status="bob's own")
     reblog = (await px.client.post(f"/api/v1/statuses/{original['id']}/reblog", headers=bearer(bob))).json()
     path = f"/api/v1/accounts/{bob_id}/statuses"
     assert [s["id"] for s in (await px.client.get(path)).json()] == [reblog["id"], own["id"]]
@@ -156,21 +150,21 @@ async def test_favouriting_a_reblog_favourites_the_original(px: Instance) -> Non
     _, alice = await px.user("alice")
     _, bob = await px.user("bob")
     _, carol = await px.user("carol")
-    original = await post(px, alice, status="original")
+    original = await px.post(alice, status="original")
     reblog = (await px.client.post(f"/api/v1/statuses/{original['id']}/reblog", headers=bearer(bob))).json()
     r = await px.client.post(f"/api/v1/statuses/{reblog['id']}/favourite", headers=bearer(carol))
     assert r.status_code == 200
     assert r.json()["favourited"] is True and r.json()["reblog"]["favourites_count"] == 1
     assert (await status_of(px, original["id"], carol)).json()["favourited"] is True
     # Replying to a reblog answers the original.
-    reply = await post(px, carol, status="nice", in_reply_to_id=reblog["id"])
+    reply = await px.post(carol, status="nice", in_reply_to_id=reblog["id"])
     assert reply["in_reply_to_id"] == original["id"]
 
 
 async def test_deleting_a_reblog_takes_it_back(px: Instance) -> None:
     _, alice = await px.user("alice")
     _, bob = await px.user("bob")
-    original = await post(px, alice, status="original")
+    original = await px.post(alice, status="original")
     reblog = (await px.client.post(f"/api/v1/statuses/{original['id']}/reblog", headers=bearer(bob))).json()
     r = await px.client.delete(f"/api/v1/statuses/{reblog['id']}", headers=bearer(bob))
     assert r.status_code == 200 and r.json()["reblog"]["id"] == original["id"]

@@ -11,18 +11,12 @@ from tests.api.test_golden import check_shape
 from tests.conftest import Instance, bearer
 
 
-async def post(px: Instance, token: str, **data: Any) -> dict[str, Any]:
-    r = await px.client.post("/api/v1/statuses", data=data, headers=bearer(token))
-    assert r.status_code == 200, r.text
-    return dict(r.json())
-
-
 async def test_a_report_is_stored_for_moderators(start: Any) -> None:
     async with start(instance_rules="Be kind|No spam") as px:
         alice_id, alice = await px.user("alice")
         _, bob = await px.user("bob")
-        first = await post(px, alice, status="buy now")
-        second = await post(px, alice, status="really, buy now")
+        first = await px.post(alice, status="buy now")
+        second = await px.post(alice, status="really, buy now")
         r = await px.client.post(
             "/api/v1/reports",
             json={
@@ -53,8 +47,8 @@ async def test_bad_reports_are_refused(px: Instance) -> None:
     alice_id, alice = await px.user("alice")
     bob_id, bob = await px.user("bob")
     _, carol = await px.user("carol")
-    hidden = await post(px, alice, status="only for @carol", visibility="direct")
-    bobs = await post(px, bob, status="bob's own")
+    hidden = await px.post(alice, status="only for @carol", visibility="direct")
+    bobs = await px.post(bob, status="bob's own")
 
     async def report(token: str | None, **data: Any) -> int:
         headers = bearer(token) if token else {}

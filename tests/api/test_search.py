@@ -11,12 +11,6 @@ from tests.api.test_golden import check_shape
 from tests.conftest import Instance, bearer
 
 
-async def post(px: Instance, token: str, **data: Any) -> dict[str, Any]:
-    r = await px.client.post("/api/v1/statuses", data=data, headers=bearer(token))
-    assert r.status_code == 200, r.text
-    return dict(r.json())
-
-
 async def indexable(px: Instance, token: str) -> None:
     r = await px.client.patch(
         "/api/v1/accounts/update_credentials", data={"indexable": "true"}, headers=bearer(token)
@@ -39,10 +33,10 @@ async def test_statuses_are_found_by_their_words_best_match_first(px: Instance) 
     _, alice = await px.user("alice")
     _, bob = await px.user("bob")
     await indexable(px, alice)
-    once = await post(px, alice, status="A cat on the mat")
-    twice = await post(px, alice, status="cat cat cat, a cat everywhere")
-    await post(px, alice, status="Dogs only")
-    warned = await post(px, alice, status="behind a warning", spoiler_text="Cat pictures")
+    once = await px.post(alice, status="A cat on the mat")
+    twice = await px.post(alice, status="cat cat cat, a cat everywhere")
+    await px.post(alice, status="Dogs only")
+    warned = await px.post(alice, status="behind a warning", spoiler_text="Cat pictures")
     found = await search(px, bob, q="CAT", type="statuses")
     assert set(ids(found["statuses"])) == {once["id"], twice["id"], warned["id"]}
     assert ids(found["statuses"])[0] == twice["id"]  # the best match first
@@ -65,9 +59,9 @@ async def test_what_a_stranger_may_not_see_is_never_found(px: Instance) -> None:
     _, bob = await px.user("bob")
     _, carol = await px.user("carol")
     await indexable(px, alice)
-    public = await post(px, alice, status="secret garden in public")
-    private = await post(px, alice, status="secret garden for followers", visibility="private")
-    direct = await post(px, alice, status="@carol secret garden for carol", visibility="direct")
+    public = await px.post(alice, status="secret garden in public")
+    private = await px.post(alice, status="secret garden for followers", visibility="private")
+    direct = await px.post(alice, status="@carol secret garden for carol", visibility="direct")
     assert ids((await search(px, bob, q="secret garden"))["statuses"]) == [public["id"]]
     # Carol is mentioned in the direct post; alice finds all of her own.
     assert set(ids((await search(px, carol, q="secret garden"))["statuses"])) == {public["id"], direct["id"]}
@@ -86,13 +80,13 @@ async def test_what_a_stranger_may_not_see_is_never_found(px: Instance) -> None:
 async def test_only_authors_who_opted_in_are_found_by_others(px: Instance) -> None:
     _, alice = await px.user("alice")
     _, bob = await px.user("bob")
-    quiet = await post(px, alice, status="unsearchable thoughts")
+    quiet = await px.post(alice, status="unsearchable thoughts")
     assert (await search(px, bob, q="unsearchable"))["statuses"] == []
     assert ids((await search(px, alice, q="unsearchable"))["statuses"]) == [quiet["id"]]
     await px.client.post(f"/api/v1/statuses/{quiet['id']}/bookmark", headers=bearer(bob))
     assert ids((await search(px, bob, q="unsearchable"))["statuses"]) == [quiet["id"]]
     await indexable(px, alice)
-    unlisted = await post(px, alice, status="unsearchable but unlisted", visibility="unlisted")
+    unlisted = await px.post(alice, status="unsearchable but unlisted", visibility="unlisted")
     found = ids((await search(px, bob, q="unsearchable"))["statuses"])
     assert found == [quiet["id"]] and unlisted["id"] not in found  # only public posts, as Mastodon
 
@@ -103,8 +97,8 @@ async def test_deleted_posts_and_suspended_authors_disappear(px: Instance) -> No
     _, carol = await px.user("carol")
     await indexable(px, alice)
     await indexable(px, carol)
-    gone = await post(px, alice, status="ephemeral butterflies")
-    kept = await post(px, carol, status="lasting butterflies")
+    gone = await px.post(alice, status="ephemeral butterflies")
+    kept = await px.post(carol, status="lasting butterflies")
     assert set(ids((await search(px, bob, q="butterflies"))["statuses"])) == {gone["id"], kept["id"]}
     deleted = await px.client.delete(f"/api/v1/statuses/{gone['id']}", headers=bearer(alice))
     assert deleted.status_code == 200
@@ -129,7 +123,7 @@ async def test_image_descriptions_are_searched(px: Instance) -> None:
         headers=bearer(alice),
     )
     assert r.status_code == 200, r.text
-    status = await post(px, alice, status="look", **{"media_ids[]": r.json()["id"]})
+    status = await px.post(alice, status="look", **{"media_ids[]": r.json()["id"]})
     assert ids((await search(px, bob, q="lighthouse", type="statuses"))["statuses"]) == [status["id"]]
 
 
@@ -159,7 +153,7 @@ async def test_image_descriptions_are_searched(px: Instance) -> None:
 async def test_search_syntax_in_the_query_is_only_text(px: Instance, q: str) -> None:
     _, alice = await px.user("alice")
     await indexable(px, alice)
-    cat = await post(px, alice, status="cat and dog")
+    cat = await px.post(alice, status="cat and dog")
     found = await search(px, alice, q=q)
     if q in ("cat*", "(cat", "^cat", '"cat', "cat &"):
         assert ids(found["statuses"]) == [cat["id"]]
@@ -170,8 +164,8 @@ async def test_status_search_filters_and_pages(px: Instance) -> None:
     _, bob = await px.user("bob")
     await indexable(px, alice)
     await indexable(px, bob)
-    mine = [await post(px, alice, status=f"river {n}") for n in range(5)]
-    theirs = await post(px, bob, status="river too")
+    mine = [await px.post(alice, status=f"river {n}") for n in range(5)]
+    theirs = await px.post(bob, status="river too")
     by_alice = await search(px, bob, q="river", type="statuses", account_id=alice_id)
     assert set(ids(by_alice["statuses"])) == set(ids(mine))
     first = ids((await search(px, bob, q="river", type="statuses", limit=2))["statuses"])
@@ -219,7 +213,7 @@ async def test_accounts_are_found_by_name_prefix(px: Instance) -> None:
 
 async def test_hashtags_are_found_by_prefix_exact_first(px: Instance) -> None:
     _, alice = await px.user("alice")
-    await post(px, alice, status="#catsofpixie #Cat #cats and #dogs")
+    await px.post(alice, status="#catsofpixie #Cat #cats and #dogs")
     found = await search(px, alice, q="#cat")
     assert [t["name"] for t in found["hashtags"]] == ["Cat", "cats", "catsofpixie"]
     assert found["hashtags"][0]["url"] == "https://pixie.test/tags/cat"
@@ -242,7 +236,7 @@ async def test_hashtags_are_found_by_prefix_exact_first(px: Instance) -> None:
 async def test_anonymous_search_is_what_mastodon_allows(px: Instance) -> None:
     _, alice = await px.user("alice")
     await indexable(px, alice)
-    await post(px, alice, status="public words")
+    await px.post(alice, status="public words")
     found = await search(px, None, q="words")
     assert found["statuses"] == []  # statuses are searched for signed-in callers only
     assert [a["username"] for a in (await search(px, None, q="alice"))["accounts"]] == ["alice"]

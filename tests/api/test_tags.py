@@ -11,12 +11,6 @@ from tests.api.test_golden import check_shape
 from tests.conftest import Instance, bearer
 
 
-async def post(px: Instance, token: str, **data: Any) -> dict[str, Any]:
-    r = await px.client.post("/api/v1/statuses", data=data, headers=bearer(token))
-    assert r.status_code == 200, r.text
-    return dict(r.json())
-
-
 def next_link(response: Any) -> str:
     return str(response.headers["link"].split(">;")[0][1:].removeprefix("https://pixie.test"))
 
@@ -24,11 +18,11 @@ def next_link(response: Any) -> str:
 async def test_a_tag_page_counts_todays_posts_and_writers(px: Instance) -> None:
     _, alice = await px.user("alice")
     _, bob = await px.user("bob")
-    await post(px, alice, status="#Sunset one")
-    await post(px, alice, status="#sunset two")
-    await post(px, bob, status="#SUNSET three", visibility="unlisted")
-    await post(px, bob, status="#sunset hidden", visibility="private")  # not counted
-    gone = await post(px, bob, status="#sunset gone")
+    await px.post(alice, status="#Sunset one")
+    await px.post(alice, status="#sunset two")
+    await px.post(bob, status="#SUNSET three", visibility="unlisted")
+    await px.post(bob, status="#sunset hidden", visibility="private")  # not counted
+    gone = await px.post(bob, status="#sunset gone")
     await px.client.delete(f"/api/v1/statuses/{gone['id']}", headers=bearer(bob))
     r = await px.client.get("/api/v1/tags/sunset")
     assert r.status_code == 200
@@ -70,7 +64,7 @@ async def test_following_tags(px: Instance) -> None:
     again = await px.client.post("/api/v1/tags/brandnew/follow", headers=bearer(alice))
     assert again.status_code == 200 and again.json()["id"] == r.json()["id"]  # idempotent
     # A post using it later uses the same tag.
-    status = await post(px, bob, status="#BRANDNEW is here")
+    status = await px.post(bob, status="#BRANDNEW is here")
     assert status["tags"][0]["name"] == "brandnew"
     assert (await px.client.get("/api/v1/tags/brandnew", headers=bearer(bob))).json()["following"] is False
     for name in ("one", "two", "three"):
@@ -108,12 +102,12 @@ async def test_tag_follow_scopes(px: Instance) -> None:
 
 async def test_hashtag_timeline_with_any_all_and_none(px: Instance) -> None:
     _, alice = await px.user("alice")
-    cats = await post(px, alice, status="#cats")
-    cats_dogs = await post(px, alice, status="#cats #dogs")
-    dogs = await post(px, alice, status="#dogs")
-    cats_birds = await post(px, alice, status="#cats #birds")
-    everything = await post(px, alice, status="#cats #dogs #birds")
-    fish = await post(px, alice, status="#fish")
+    cats = await px.post(alice, status="#cats")
+    cats_dogs = await px.post(alice, status="#cats #dogs")
+    dogs = await px.post(alice, status="#dogs")
+    cats_birds = await px.post(alice, status="#cats #birds")
+    everything = await px.post(alice, status="#cats #dogs #birds")
+    fish = await px.post(alice, status="#fish")
 
     async def timeline(tag: str, **params: Any) -> list[str]:
         r = await px.client.get(f"/api/v1/timelines/tag/{tag}", params=params)

@@ -10,19 +10,13 @@ from sqlalchemy import event
 from tests.conftest import Backend, Instance, bearer, running
 
 
-async def post(px: Instance, token: str, **data: Any) -> dict[str, Any]:
-    r = await px.client.post("/api/v1/statuses", data=data, headers=bearer(token))
-    assert r.status_code == 200, r.text
-    return dict(r.json())
-
-
 def next_link(response: Any) -> str:
     return str(response.headers["link"].split(">;")[0][1:].removeprefix("https://pixie.test"))
 
 
 async def test_account_statuses_page_newest_first_without_gaps(px: Instance) -> None:
     alice_id, alice = await px.user("alice")
-    made = [(await post(px, alice, status=f"post {n}"))["id"] for n in range(7)]
+    made = [(await px.post(alice, status=f"post {n}"))["id"] for n in range(7)]
     seen: list[str] = []
     r = await px.client.get(f"/api/v1/accounts/{alice_id}/statuses", params={"limit": 3})
     while r.json():
@@ -42,9 +36,9 @@ async def test_account_statuses_page_newest_first_without_gaps(px: Instance) -> 
 async def test_account_statuses_hide_what_the_viewer_may_not_see(px: Instance) -> None:
     alice_id, alice = await px.user("alice")
     _, bob = await px.user("bob")
-    await post(px, alice, status="for all")
-    await post(px, alice, status="followers", visibility="private")
-    await post(px, alice, status="@bob just you", visibility="direct")
+    await px.post(alice, status="for all")
+    await px.post(alice, status="followers", visibility="private")
+    await px.post(alice, status="@bob just you", visibility="direct")
     anon = await px.client.get(f"/api/v1/accounts/{alice_id}/statuses")
     assert [s["content"] for s in anon.json()] == ["<p>for all</p>"]
     as_bob = await px.client.get(f"/api/v1/accounts/{alice_id}/statuses", headers=bearer(bob))
@@ -58,10 +52,10 @@ async def test_account_statuses_hide_what_the_viewer_may_not_see(px: Instance) -
 async def test_account_statuses_filters(px: Instance) -> None:
     alice_id, alice = await px.user("alice")
     _, bob = await px.user("bob")
-    parent = await post(px, bob, status="question")
-    await post(px, alice, status="@bob answer", in_reply_to_id=parent["id"])
-    own = await post(px, alice, status="thread start #art")
-    await post(px, alice, status="thread more", in_reply_to_id=own["id"])
+    parent = await px.post(bob, status="question")
+    await px.post(alice, status="@bob answer", in_reply_to_id=parent["id"])
+    own = await px.post(alice, status="thread start #art")
+    await px.post(alice, status="thread more", in_reply_to_id=own["id"])
     path = f"/api/v1/accounts/{alice_id}/statuses"
     no_replies = await px.client.get(path, params={"exclude_replies": "true"})
     assert [s["content"] for s in no_replies.json()] == ["<p>thread more</p>", own["content"]]
@@ -75,9 +69,9 @@ async def test_account_statuses_filters(px: Instance) -> None:
 
 async def test_public_and_hashtag_timelines(px: Instance) -> None:
     _, alice = await px.user("alice")
-    public = await post(px, alice, status="hello #Foxes")
-    await post(px, alice, status="quiet #foxes", visibility="unlisted")
-    await post(px, alice, status="friends #foxes", visibility="private")
+    public = await px.post(alice, status="hello #Foxes")
+    await px.post(alice, status="quiet #foxes", visibility="unlisted")
+    await px.post(alice, status="friends #foxes", visibility="private")
     timeline = await px.client.get("/api/v1/timelines/public")
     assert [s["id"] for s in timeline.json()] == [public["id"]]
     assert [
@@ -110,7 +104,7 @@ async def _count_page_queries(px: Instance) -> None:
     engine = px.rt.db.read_engine.sync_engine
     for size in (1, 6):
         for n in range(size):
-            s = await post(px, alice, status=f"post {n} @bob #art", **poll)
+            s = await px.post(alice, status=f"post {n} @bob #art", **poll)
             await px.client.post(f"/api/v1/statuses/{s['id']}/reblog", headers=bearer(bob))
             await px.client.post(f"/api/v1/statuses/{s['id']}/favourite", headers=bearer(bob))
             await px.client.post(f"/api/v1/statuses/{s['id']}/mute", headers=bearer(bob))
