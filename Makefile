@@ -4,8 +4,9 @@ VENV := .venv
 BIN := $(VENV)/bin
 RUN_STAMP := $(VENV)/.run-installed
 DEV_STAMP := $(VENV)/.dev-installed
+ASSETS_STAMP := src/pixie/web/static/vendor/.installed
 
-.PHONY: run test install install-dev lint typecheck layers pytest schemathesis bench lock services clean
+.PHONY: run test install install-dev lint typecheck layers pytest schemathesis bench lock services browser clean
 
 $(VENV)/bin/python:
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Pixie needs Python 3.11 or newer")'
@@ -22,17 +23,25 @@ $(DEV_STAMP): requirements-dev.lock requirements-diffusers.lock pyproject.toml |
 	$(BIN)/pip install -qq --disable-pip-version-check --no-deps -e .
 	@touch $@ $(RUN_STAMP)
 
-install: $(RUN_STAMP)
-install-dev: $(DEV_STAMP)
+# The web app's browser assets (htmx), from the npm registry as package-lock.json pins them.
+$(ASSETS_STAMP): package.json package-lock.json scripts/web-assets.sh
+	scripts/web-assets.sh
+	@touch $@
+
+install: $(RUN_STAMP) $(ASSETS_STAMP)
+install-dev: $(DEV_STAMP) $(ASSETS_STAMP)
 
 run: install
 	$(BIN)/pixie serve --migrate
 
 # pytest runs last so that its summary is the run's final word.
-test: install-dev services lint typecheck layers schemathesis pytest
+test: install-dev services browser lint typecheck layers schemathesis pytest
 
 services:
 	@scripts/services.sh
+
+browser:
+	@scripts/browser.sh
 
 lint: install-dev
 	$(BIN)/ruff check src tests bench
@@ -73,4 +82,4 @@ lock:
 	mv requirements-diffusers.lock.new requirements-diffusers.lock
 
 clean:
-	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache
+	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache node_modules src/pixie/web/static/vendor

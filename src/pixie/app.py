@@ -47,8 +47,17 @@ from pixie.infra.runtime import Runtime, build_runtime
 from pixie.realtime import publisher
 from pixie.realtime.hub import Hub
 from pixie.services import setup
+from pixie.web import errors as web_errors
+from pixie.web.assets import PREFIX as ASSETS_PREFIX
+from pixie.web.assets import Assets
 from pixie.web.auth import router as auth_pages_router
+from pixie.web.create import router as create_router
+from pixie.web.feeds import router as feeds_router
+from pixie.web.live import router as live_router
 from pixie.web.oauth import router as oauth_pages_router
+from pixie.web.posts import router as posts_router
+from pixie.web.profiles import router as profiles_router
+from pixie.web.session_pages import router as session_pages_router
 
 STATIC_DIR = Path(__file__).parent / "web" / "static"
 ROUTERS = (
@@ -77,6 +86,10 @@ ROUTERS = (
     auth_pages_router,
     wellknown_router,
 )
+
+
+# The web app's pages, after the API's routes (a page path never shadows an endpoint).
+WEB_ROUTERS = (session_pages_router, feeds_router, live_router, create_router, posts_router, profiles_router)
 
 
 def api_routes() -> list[APIRoute]:
@@ -134,9 +147,14 @@ def create_app(
     app.state.runtime = rt
     app.state.token_cache = token_cache
     app.state.hub = hub
+    app.state.assets = Assets()
     api_errors.install(app)
+    web_errors.install(app)
     for router in ROUTERS:
         app.include_router(router)
+    for router in WEB_ROUTERS:
+        app.include_router(router)
+    app.add_route(ASSETS_PREFIX + "{name}", app.state.assets.serve, methods=["GET", "HEAD"])
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
 
     # Outermost last: streaming -> request id -> trailing slash -> CORS -> body limit -> rate limits

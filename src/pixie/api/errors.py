@@ -22,6 +22,12 @@ _HTTP_MESSAGES = {
 }
 
 
+async def http_error(request: Request, exc: HTTPException) -> Response:
+    """No such route or method, or a body too large: Mastodon's JSON error."""
+    message = _HTTP_MESSAGES.get(exc.status_code) or str(exc.detail)
+    return error(exc.status_code, message, headers=dict(exc.headers or {}))
+
+
 def install(app: FastAPI) -> None:
     @app.exception_handler(PixieError)
     async def _domain(request: Request, exc: PixieError) -> Response:
@@ -39,10 +45,7 @@ def install(app: FastAPI) -> None:
         )
         return error(422, f"Validation failed: {problems}")
 
-    @app.exception_handler(HTTPException)
-    async def _http(request: Request, exc: HTTPException) -> Response:
-        message = _HTTP_MESSAGES.get(exc.status_code) or str(exc.detail)
-        return error(exc.status_code, message, headers=dict(exc.headers or {}))
+    app.add_exception_handler(HTTPException, http_error)  # type: ignore[arg-type]
 
     @app.exception_handler(Exception)
     async def _unexpected(request: Request, exc: Exception) -> Response:

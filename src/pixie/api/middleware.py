@@ -198,6 +198,8 @@ class RateLimits:
         ("POST", "/oauth/authorize", "login"),
         ("POST", "/auth/password", "login"),
         ("POST", "/auth/password/reset", "login"),
+        ("POST", "/auth/sign_in", "login"),
+        ("POST", "/auth/sign_up", "sign_up"),
     )
 
     def __init__(self, app: ASGIApp, *, runtime: Runtime, limiter: RateLimiter) -> None:

@@ -24,6 +24,7 @@ from pixie.infra.runtime import Runtime
 from pixie.realtime import frames, streams
 from pixie.realtime.connections import Closed, Connection, Transport
 from pixie.realtime.hub import Hub
+from pixie.realtime.streams import Stream
 from pixie.services import oauth
 from pixie.services.oauth import Principal, TokenCache
 
@@ -142,49 +143,10 @@ class Streaming:
             principal = await self._principal(self._token(scope, query))
             stream = streams.parse(name, tag=query.get("tag"), list_id=query.get("list"))
             streams.authorize(stream, principal)
-            connection = self.hub.open(Transport.SSE, principal)
         except PixieError as failed:
             await send_error(send, failed.status_code, failed.message)
             return
-        try:
-            try:
-                await self.hub.subscribe(connection, stream)
-            except PixieError as failed:
-                await send_error(send, failed.status_code, failed.message)
-                return
-            await send({"type": "http.response.start", "status": 200, "headers": _SSE_HEADERS})
-            if scope["method"] == "HEAD":
-                await send({"type": "http.response.body", "body": b""})
-                return
-            await send({"type": "http.response.body", "body": frames.SSE_HELLO, "more_body": True})
-            watcher = asyncio.ensure_future(self._until_disconnect(receive, connection))
-            try:
-                await self._write_sse(connection, send)
-            finally:
-                watcher.cancel()
-        finally:
-            await self.hub.close(connection)
-
-    @staticmethod
-    async def _until_disconnect(receive: Receive, connection: Connection) -> None:
-        while (await receive())["type"] != "http.disconnect":
-            pass
-        connection.close(Closed.CLIENT)
-
-    async def _write_sse(self, connection: Connection, send: Send) -> None:
-        try:
-            while (batch := await connection.next_frames()) is not None:
-                connection.sending = True
-                await send({"type": "http.response.body", "body": b"".join(batch), "more_body": True})  # type: ignore[arg-type]
-                connection.sending = False
-        except asyncio.CancelledError:
-            if connection.closed is not Closed.SLOW:
-                raise
-            _uncancel()
-            log.warning("closed a stream whose client stopped reading")
-            return
-        if connection.closed is not Closed.CLIENT:
-            await send({"type": "http.response.body", "body": b"", "more_body": False})
+        await serve_sse(self.hub, scope, receive, send, principal, [stream])
 
     # --- WebSocket ----------------------------------------------------------------------------
 
@@ -298,3 +260,52 @@ def _uncancel() -> None:
     task = asyncio.current_task()
     if task is not None:
         task.uncancel()
+
+
+async def serve_sse(
+    hub: Hub, scope: Scope, receive: Receive, send: Send, principal: Principal | None, wanted: list[Stream]
+) -> None:
+    """Server-sent events of the given streams on one connection, until the client goes away (the
+    web app's own stream comes through here too, with its session's principal)."""
+    connection = hub.open(Transport.SSE, principal)
+    try:
+        try:
+            for stream in wanted:
+                await hub.subscribe(connection, stream)
+        except PixieError as failed:
+            await send_error(send, failed.status_code, failed.message)
+            return
+        await send({"type": "http.response.start", "status": 200, "headers": _SSE_HEADERS})
+        if scope["method"] == "HEAD":
+            await send({"type": "http.response.body", "body": b""})
+            return
+        await send({"type": "http.response.body", "body": frames.SSE_HELLO, "more_body": True})
+        watcher = asyncio.ensure_future(_until_disconnect(receive, connection))
+        try:
+            await _write_sse(connection, send)
+        finally:
+            watcher.cancel()
+    finally:
+        await hub.close(connection)
+
+
+async def _until_disconnect(receive: Receive, connection: Connection) -> None:
+    while (await receive())["type"] != "http.disconnect":
+        pass
+    connection.close(Closed.CLIENT)
+
+
+async def _write_sse(connection: Connection, send: Send) -> None:
+    try:
+        while (batch := await connection.next_frames()) is not None:
+            connection.sending = True
+            await send({"type": "http.response.body", "body": b"".join(batch), "more_body": True})  # type: ignore[arg-type]
+            connection.sending = False
+    except asyncio.CancelledError:
+        if connection.closed is not Closed.SLOW:
+            raise
+        _uncancel()
+        log.warning("closed a stream whose client stopped reading")
+        return
+    if connection.closed is not Closed.CLIENT:
+        await send({"type": "http.response.body", "body": b"", "more_body": False})

@@ -12,7 +12,7 @@ from sqlalchemy.exc import DBAPIError
 
 from pixie.db.engine import Database
 
-HEAD_REVISION = "0016"
+HEAD_REVISION = "0017"
 
 # Tables that migrations make by hand and no model describes: the full-text index of statuses (an
 # FTS5 table and its shadow tables on SQLite, a tsvector table on PostgreSQL).

@@ -17,7 +17,7 @@ from pixie.models.notifications import (
     NotificationPolicy,
     NotificationRequest,
 )
-from pixie.models.oauth import AccessToken, Application, AuthorizationCode
+from pixie.models.oauth import AccessToken, Application, AuthorizationCode, WebSession
 from pixie.models.polls import Poll, PollVote
 from pixie.models.reactions import Bookmark, ConversationMute, Favourite, StatusPin
 from pixie.models.reports import Report
@@ -71,4 +71,5 @@ __all__ = [
     "StatusTag",
     "Tag",
     "User",
+    "WebSession",
 ]

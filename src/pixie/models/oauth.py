@@ -63,3 +63,19 @@ class AuthorizationCode(IdMixin, CreatedMixin, Base):
     code_challenge_method: Mapped[str | None] = mapped_column(String(16))
     expires_at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False)
     used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class WebSession(IdMixin, CreatedMixin, Base):
+    """A browser's sign-in to the web app. Its secret is an access token of the built-in web
+    application, kept in an HttpOnly cookie: revoking the token ends the session everywhere."""
+
+    __tablename__ = "web_sessions"
+
+    token_id: Mapped[int] = mapped_column(
+        BigInteger, ForeignKey("oauth_access_tokens.id", ondelete="CASCADE"), nullable=False, unique=True
+    )
+    account_id: Mapped[int] = mapped_column(
+        BigInteger, ForeignKey("accounts.id", ondelete="CASCADE"), nullable=False, index=True
+    )
+    user_agent: Mapped[str] = mapped_column(String(400), nullable=False, default="")
+    ip: Mapped[str] = mapped_column(String(64), nullable=False, default="")

@@ -13,9 +13,14 @@ from pixie.api.deps import Auth, Caller, runtime
 from pixie.errors import PixieError
 from pixie.infra.runtime import Runtime
 from pixie.services import oauth, scopes
-from pixie.web.pages import SECURITY_HEADERS, csrf_ok, form_fields, render, text_fields
+from pixie.web.deps import viewer_of
+from pixie.web.pages import csrf_ok, form_fields, render, security_headers, text_fields
 
 router = APIRouter(tags=["oauth"])
+
+
+# The consent form posts back here, and the approval redirects to the app's URI, which may be anywhere.
+FORM_ACTION = "'self' *"
 
 
 def _fail(rt: Runtime, request: Request, message: str, status_code: int = 400) -> HTMLResponse:
@@ -62,10 +67,10 @@ def _context(app: Any, wanted: frozenset[str], p: dict[str, str]) -> dict[str, A
     }
 
 
-def _redirect(redirect_uri: str, **query: str) -> Response:
+def _redirect(rt: Runtime, redirect_uri: str, **query: str) -> Response:
     separator = "&" if "?" in redirect_uri else "?"
     target = redirect_uri + separator + urlencode({k: v for k, v in query.items() if v})
-    return RedirectResponse(target, status_code=302, headers=SECURITY_HEADERS)
+    return RedirectResponse(target, status_code=302, headers=security_headers(rt, form_action=FORM_ACTION))
 
 
 @router.get(
@@ -84,7 +89,8 @@ async def authorize_page(
     if isinstance(checked, str):
         return _fail(rt, request, checked)
     app, wanted = checked
-    return render(rt, request, "authorize.html", **_context(app, wanted, p))
+    await viewer_of(request)  # signed in to the web app: consent without the password
+    return render(rt, request, "authorize.html", form_action=FORM_ACTION, **_context(app, wanted, p))
 
 
 @router.post(
@@ -112,23 +118,36 @@ async def authorize_submit(
                 rt, request, "message.html", title="Authorization denied", message="You denied the request."
             )
         return _redirect(
+            rt,
             redirect_uri,
             error="access_denied",
             error_description="The resource owner denied the request.",
             state=p.get("state", ""),
         )
-    found = await oauth.check_password(rt, p.get("email", ""), p.get("password", ""))
-    if found is None or found[0].suspended_at is not None:
-        status, message = (
-            (401, "Invalid e-mail or password.") if found is None else (403, oauth.SUSPENDED_MESSAGE)
-        )
-        context = _context(app, wanted, p)
-        return render(rt, request, "authorize.html", status_code=status, error=message, **context)
-    account = found[0]
+    viewer = await viewer_of(request)
+    if viewer is not None:
+        account_id = viewer.account_id
+    else:
+        found = await oauth.check_password(rt, p.get("email", ""), p.get("password", ""))
+        if found is None or found[0].suspended_at is not None:
+            status, message = (
+                (401, "Invalid e-mail or password.") if found is None else (403, oauth.SUSPENDED_MESSAGE)
+            )
+            context = _context(app, wanted, p)
+            return render(
+                rt,
+                request,
+                "authorize.html",
+                status_code=status,
+                error=message,
+                form_action=FORM_ACTION,
+                **context,
+            )
+        account_id = found[0].id
     code = await oauth.create_authorization_code(
         rt,
         app,
-        account_id=account.id,
+        account_id=account_id,
         redirect_uri=redirect_uri,
         scopes=wanted,
         code_challenge=p.get("code_challenge") or None,
@@ -136,4 +155,4 @@ async def authorize_submit(
     )
     if redirect_uri == oauth.OOB:
         return render(rt, request, "message.html", title="Authorization code", code=code)
-    return _redirect(redirect_uri, code=code, state=p.get("state", ""))
+    return _redirect(rt, redirect_uri, code=code, state=p.get("state", ""))

@@ -1,0 +1,163 @@
+"""The web app's pages over HTTP: sessions, CSRF, the CSP, escaping, and that a post someone may
+not see never renders for them on any page."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+import httpx
+
+from tests.conftest import PASSWORD, Instance
+
+
+def _csrf(page: str) -> str:
+    found = re.search(r'<meta name="csrf-token" content="([0-9a-f]+)">', page)
+    assert found, "no CSRF token on the page"
+    return found.group(1)
+
+
+async def _browser(px: Instance) -> httpx.AsyncClient:
+    """A second client with its own cookie jar, on the same app."""
+    return httpx.AsyncClient(transport=px.client._transport, base_url="https://pixie.test")
+
+
+async def _sign_in(client: httpx.AsyncClient, login: str) -> None:
+    form = await client.get("/auth/sign_in")
+    r = await client.post(
+        "/auth/sign_in", data={"login": login, "password": PASSWORD, "csrf_token": _csrf(form.text)}
+    )
+    assert r.status_code == 303, r.text
+    assert r.headers["location"] == "/"
+
+
+async def test_signing_in_shows_the_home_feed_and_signing_out_ends_the_session(px: Instance) -> None:
+    await px.user("ada")
+    async with await _browser(px) as browser:
+        visitor = await browser.get("/")
+        assert "Sign up" in visitor.text and "Home</a>" not in visitor.text
+        await _sign_in(browser, "ada")
+        cookie = browser.cookies["pixie_session"]
+        home = await browser.get("/")
+        assert "Sign out @ada" in home.text and "Your home feed is empty" in home.text
+        r = await browser.post("/auth/sign_out", data={"csrf_token": _csrf(home.text)})
+        assert r.status_code == 303
+    # The old cookie is worth nothing now, even sent again by hand.
+    async with await _browser(px) as stolen:
+        stolen.cookies.set("pixie_session", cookie, domain="pixie.test")
+        assert "Sign out @ada" not in (await stolen.get("/")).text
+        r = await stolen.get("/create")
+        assert r.status_code == 303 and r.headers["location"].startswith("/auth/sign_in?next=/create")
+
+
+async def test_a_wrong_password_keeps_the_login_and_says_why(px: Instance) -> None:
+    await px.user("ada")
+    async with await _browser(px) as browser:
+        form = await browser.get("/auth/sign_in")
+        r = await browser.post(
+            "/auth/sign_in", data={"login": "ada", "password": "wrong", "csrf_token": _csrf(form.text)}
+        )
+        assert r.status_code == 401
+        assert "not right" in r.text and 'value="ada"' in r.text
+        assert "pixie_session" not in browser.cookies
+
+
+async def test_forms_without_the_csrf_token_are_refused(px: Instance) -> None:
+    _, token = await px.user("ada")
+    post = await px.post(token, status="hello")
+    async with await _browser(px) as browser:
+        await _sign_in(browser, "ada")
+        for path, data in (
+            ("/auth/sign_in", {"login": "ada", "password": PASSWORD}),
+            (f"/web/posts/{post['id']}/favourite", {"on": "1"}),
+            ("/auth/sign_out", {}),
+        ):
+            r = await browser.post(path, data=data)
+            assert r.status_code == 403, path
+            assert "expired or came from another site" in r.text
+            r = await browser.post(path, data=data, headers={"X-CSRF-Token": "0" * 64, "HX-Request": "true"})
+            assert r.status_code == 403, path
+        # Nothing was done: the post has no like.
+        assert (await px.client.get(f"/api/v1/statuses/{post['id']}")).json()["favourites_count"] == 0
+
+
+async def test_pages_carry_a_strict_content_security_policy(px: Instance) -> None:
+    r = await px.client.get("/auth/sign_in")
+    policy = r.headers["content-security-policy"]
+    script = next(part for part in policy.split(";") if part.strip().startswith("script-src"))
+    assert script.strip() == "script-src 'self'"
+    assert "unsafe-inline" not in policy and "unsafe-eval" not in policy
+    assert "frame-ancestors 'none'" in policy
+    assert r.headers["x-frame-options"] == "DENY"
+    # Assets have content-hashed names and may be kept for a year.
+    css = re.search(r'href="(/assets/app\.[0-9a-f]{12}\.css)"', r.text)
+    assert css
+    asset = await px.client.get(css.group(1))
+    assert asset.status_code == 200 and "immutable" in asset.headers["cache-control"]
+    assert (await px.client.get("/assets/app.000000000000.css")).status_code == 404
+
+
+async def test_hostile_names_and_captions_are_escaped(px: Instance) -> None:
+    _, token = await px.user("ada")
+    r = await px.client.patch(
+        "/api/v1/accounts/update_credentials",
+        data={"display_name": '<img src=x onerror="alert(1)">'},
+        headers={"Authorization": f"Bearer {token}"},
+    )
+    assert r.status_code == 200
+    post = await px.post(token, status='<script>alert("caption")</script> hi')
+    for path in (f"/@ada/{post['id']}", "/@ada"):
+        page = (await px.client.get(path)).text
+        assert "<script>alert" not in page and '<img src=x onerror="alert(1)">' not in page, path
+        assert "&lt;img src=x onerror=" in page, path
+
+
+async def test_a_followers_only_post_never_renders_for_a_stranger(px: Instance) -> None:
+    ada_id, ada = await px.user("ada")
+    _, bo = await px.user("bo")
+    await px.user("cy")
+    await px.follow(bo, ada_id)
+    hidden = await px.post(ada, status="only for my followers", visibility="private")
+    shown = await px.post(ada, status="for everyone")
+    async with await _browser(px) as stranger, await _browser(px) as follower:
+        await _sign_in(stranger, "cy")
+        await _sign_in(follower, "bo")
+        for client in (stranger, px.client):  # signed in as someone else, and signed out
+            page = await client.get(f"/@ada/{hidden['id']}")
+            assert page.status_code == 404 and "only for my followers" not in page.text
+            profile = (await client.get("/@ada")).text
+            assert "only for my followers" not in profile
+        for path in ("/", "/web/home", "/web/home/new?since_id=0"):
+            assert "only for my followers" not in (await stranger.get(path)).text, path
+        # The follower sees both, which shows the pages above would have shown it.
+        home = (await follower.get("/")).text
+        assert "only for my followers" in home and "for everyone" in home
+        assert (await follower.get(f"/@ada/{hidden['id']}")).status_code == 200
+        assert "2 new posts" in (await follower.get("/web/home/new?since_id=0")).text
+        assert shown["id"] in home
+
+
+async def test_unknown_pages_get_a_page_and_unknown_endpoints_json(px: Instance) -> None:
+    page = await px.client.get("/no/such/page")
+    assert page.status_code == 404 and page.headers["content-type"].startswith("text/html")
+    assert "This page does not exist" in page.text
+    api = await px.client.get("/api/v1/no_such_thing")
+    assert api.status_code == 404 and api.json() == {"error": "Not Found"}
+    assert (await px.client.get("/@nobody")).status_code == 404
+    assert (await px.client.get("/@nobody/123")).status_code == 404
+
+
+async def test_sign_in_attempts_are_rate_limited(start: Any) -> None:
+    async with start(rate_limit_login="4/5minutes") as px:
+        await px.user("ada")  # its password login through /oauth/token counts as the first of four
+        async with await _browser(px) as browser:
+            token = _csrf((await browser.get("/auth/sign_in")).text)
+            answers = [
+                (
+                    await browser.post(
+                        "/auth/sign_in", data={"login": "ada", "password": "guess", "csrf_token": token}
+                    )
+                ).status_code
+                for _ in range(4)
+            ]
+        assert answers == [401, 401, 401, 429]
