@@ -69,6 +69,7 @@ bench: install-dev
 	$(BIN)/python bench/sketch_render.py
 	$(BIN)/python bench/provenance_signing.py
 	$(BIN)/python bench/generation.py
+	$(BIN)/python bench/web_feed.py --backend all
 
 lock:
 	rm -rf /tmp/pixie-lock && $(PYTHON) -m venv /tmp/pixie-lock

@@ -37,9 +37,11 @@ from pixie.api.v1.scheduled_statuses import router as scheduled_router
 from pixie.api.v1.statuses import router as statuses_router
 from pixie.api.v1.tags import router as tags_router
 from pixie.api.v1.timelines import router as timelines_router
+from pixie.api.v1.trends import router as trends_router
 from pixie.api.v2.filters import router as filters_router
 from pixie.api.v2.notifications import router as notifications_v2_router
 from pixie.api.v2.search import router as search_router
+from pixie.api.v2.suggestions import router as suggestions_router
 from pixie.api.wellknown import router as wellknown_router
 from pixie.config import Settings
 from pixie.db.schema import check_at_head
@@ -52,12 +54,15 @@ from pixie.web.assets import PREFIX as ASSETS_PREFIX
 from pixie.web.assets import Assets
 from pixie.web.auth import router as auth_pages_router
 from pixie.web.create import router as create_router
+from pixie.web.explore import router as explore_router
 from pixie.web.feeds import router as feeds_router
+from pixie.web.inbox import router as inbox_router
 from pixie.web.live import router as live_router
 from pixie.web.oauth import router as oauth_pages_router
 from pixie.web.posts import router as posts_router
 from pixie.web.profiles import router as profiles_router
 from pixie.web.session_pages import router as session_pages_router
+from pixie.web.settings import router as settings_router
 
 STATIC_DIR = Path(__file__).parent / "web" / "static"
 ROUTERS = (
@@ -79,6 +84,8 @@ ROUTERS = (
     polls_router,
     scheduled_router,
     tags_router,
+    trends_router,
+    suggestions_router,
     generations_router,
     search_router,
     oauth_router,
@@ -89,7 +96,17 @@ ROUTERS = (
 
 
 # The web app's pages, after the API's routes (a page path never shadows an endpoint).
-WEB_ROUTERS = (session_pages_router, feeds_router, live_router, create_router, posts_router, profiles_router)
+WEB_ROUTERS = (
+    session_pages_router,
+    feeds_router,
+    live_router,
+    create_router,
+    settings_router,
+    inbox_router,
+    explore_router,
+    posts_router,
+    profiles_router,
+)
 
 
 def api_routes() -> list[APIRoute]:

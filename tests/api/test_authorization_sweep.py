@@ -162,6 +162,9 @@ EXEMPT: dict[str, str] = {
     "/api/v1/filters": "the caller's filters, v1",
     "/api/v1/filters/{filter_id}": "one of the caller's filters, v1",
     "/api/v1/followed_tags": "hashtags",
+    "/api/v1/trends/tags": "hashtags and their counts of use",
+    "/api/v1/trends/links": "always empty",
+    "/api/v2/suggestions": "accounts",
     "/oauth/authorize": "the consent page",
     "/auth/confirmation": "an e-mail confirmation page",
     "/auth/password/new": "a password reset page",
@@ -640,6 +643,8 @@ async def notification_probes(w: World) -> list[Probe]:
 
 def other_probes(w: World) -> list[Probe]:
     found = [
+        # Which posts trend depends on who engaged lately; none may be one the viewer may not see.
+        Probe("/api/v1/trends/statuses", "/api/v1/trends/statuses", None),
         Probe("/api/v1/scheduled_statuses", "/api/v1/scheduled_statuses", {"alice": s("scheduled")}),
         Probe(
             "/api/v1/scheduled_statuses/{scheduled_id}",

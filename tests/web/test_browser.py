@@ -6,9 +6,12 @@ from __future__ import annotations
 import re
 from typing import Any
 
+import httpx
 import pytest
+from PIL import Image
 from playwright.sync_api import expect
 
+from tests.conftest import PASSWORD
 from tests.web.conftest import Site, axe_violations, sign_in, sign_up
 
 pytestmark = pytest.mark.e2e
@@ -47,6 +50,7 @@ def test_sign_up_generate_choose_post_and_a_follower_sees_it_live(
     post_url = ada.url
     expect(ada.get_by_text("Evening light <script>alert(1)</script>")).to_be_visible()
     expect(ada.get_by_text("a lighthouse at dusk, waves").first).to_be_visible()
+    expect(ada.get_by_text("Signed by this instance (C2PA")).to_be_visible()
 
     # Bea's feed says a post arrived, without moving what she reads; a click shows it.
     expect(bea.get_by_role("link", name="1 new post")).to_be_visible(timeout=10_000)
@@ -80,3 +84,92 @@ def test_sign_up_generate_choose_post_and_a_follower_sees_it_live(
     assert [e for e in errors if "Content Security Policy" in e or "Refused" in e] == []
     poster.close()
     reader.close()
+
+
+def test_messages_settings_apps_upload_and_keyboard(
+    site: Site, browser: Any, shot: Any, tmp_path: Any
+) -> None:
+    """A direct message arrives live and a refused one says why; the consent switch persists;
+    revoking an app ends its access; an upload keeps its alt text; posting works by keyboard."""
+    site.create_user("cal")
+    site.create_user("dee")
+    cal = browser.new_context(viewport={"width": 1280, "height": 900}).new_page()
+    dee = browser.new_context(viewport={"width": 1280, "height": 900}).new_page()
+    sign_in(cal, site, "cal")
+    sign_in(dee, site, "dee")
+
+    # dee opens her messages; cal writes to her; it shows up without a reload.
+    dee.goto(site.url + "/messages")
+    cal.goto(site.url + "/messages?to=dee")
+    cal.get_by_label("Message").fill("hello dee, a private word")
+    cal.get_by_role("button", name="Send").click()
+    expect(cal).to_have_url(re.compile(r"/messages/\d+$"))
+    expect(dee.get_by_role("link", name=re.compile("cal"))).to_be_visible(timeout=10_000)
+    dee.get_by_role("link", name=re.compile("cal")).click()
+    expect(dee.get_by_role("article", name="Message from cal")).to_contain_text("a private word")
+    # dee then takes messages from people she follows only: cal is told why, and keeps the draft.
+    dee.goto(site.url + "/settings/privacy")
+    dee.get_by_label("Who may message me").select_option("following")
+    dee.get_by_role("button", name="Save privacy").click()
+    cal.goto(site.url + "/messages?to=dee")
+    cal.get_by_label("Message").fill("another one")
+    cal.get_by_role("button", name="Send").click()
+    expect(cal.get_by_role("alert")).to_contain_text("accepts direct messages only from people they follow")
+    expect(cal.get_by_label("Message")).to_have_value("another one")
+
+    # The consent switch persists.
+    cal.goto(site.url + "/settings/data")
+    switch = cal.get_by_label("Use my posts and activity to improve AI models")
+    expect(switch).not_to_be_checked()
+    switch.check()
+    cal.get_by_role("button", name="Save").click()
+    cal.reload()
+    expect(cal.get_by_label("Use my posts and activity to improve AI models")).to_be_checked()
+
+    # An app cal signed in to loses its access once she revokes it.
+    app = httpx.post(
+        site.url + "/api/v1/apps",
+        data={"client_name": "Photo app", "redirect_uris": "urn:ietf:wg:oauth:2.0:oob", "scopes": "read"},
+    ).json()
+    token = httpx.post(
+        site.url + "/oauth/token",
+        data={
+            "grant_type": "password",
+            "client_id": app["client_id"],
+            "client_secret": app["client_secret"],
+            "username": "cal@example.com",
+            "password": PASSWORD,
+            "scope": "read",
+        },
+    ).json()["access_token"]
+    me = site.url + "/api/v1/accounts/verify_credentials"
+    assert httpx.get(me, headers={"Authorization": f"Bearer {token}"}).status_code == 200
+    cal.goto(site.url + "/settings/apps")
+    cal.get_by_role("button", name="Revoke Photo app").click()
+    expect(cal.get_by_text("No apps have access to your account.")).to_be_visible()
+    assert httpx.get(me, headers={"Authorization": f"Bearer {token}"}).status_code == 401
+
+    # An upload with alt text.
+    picture = tmp_path / "harbour.png"
+    Image.new("RGB", (800, 600), (30, 120, 200)).save(picture)
+    cal.goto(site.url + "/create?tab=upload")
+    cal.get_by_label("Image file 1").set_input_files(str(picture))
+    cal.get_by_label("Alt text 1").fill("A blue harbour at noon")
+    cal.get_by_role("button", name="Post").click()
+    expect(cal).to_have_url(re.compile(r"/@cal/\d+$"))
+    expect(cal.get_by_role("img", name="A blue harbour at noon")).to_be_visible()
+
+    # A reply written and sent with the keyboard alone.
+    cal.keyboard.press("Tab")  # the skip link comes first
+    expect(cal.get_by_role("link", name="Skip to content")).to_be_focused()
+    cal.get_by_label("Reply").focus()
+    cal.keyboard.type("typed without a mouse")
+    cal.keyboard.press("Tab")
+    expect(cal.get_by_role("button", name="Send reply")).to_be_focused()
+    cal.keyboard.press("Enter")
+    expect(cal.get_by_role("region", name="Replies")).to_contain_text("typed without a mouse")
+
+    for path in ("/explore", "/notifications", "/messages", "/settings", "/create", "/@cal"):
+        cal.goto(site.url + path)
+        assert axe_violations(cal) == [], path
+    shot(cal)

@@ -161,3 +161,62 @@ async def test_sign_in_attempts_are_rate_limited(start: Any) -> None:
                 for _ in range(4)
             ]
         assert answers == [401, 401, 401, 429]
+
+
+async def test_a_new_password_and_sign_out_everywhere_end_the_other_sessions(px: Instance) -> None:
+    _, app_token = await px.user("ada")
+    async with await _browser(px) as laptop, await _browser(px) as phone, await _browser(px) as tablet:
+        for browser in (laptop, phone, tablet):
+            await _sign_in(browser, "ada")
+        account = await laptop.get("/settings/account")
+        assert account.text.count("Signed in ") == 3 and "This browser" in account.text
+        r = await laptop.post("/settings/sessions/others", data={"csrf_token": _csrf(account.text)})
+        assert r.status_code == 303
+        assert "Sign out @ada" not in (await phone.get("/")).text
+        assert "Sign out @ada" in (await laptop.get("/")).text
+        await _sign_in(phone, "ada")
+        page = await laptop.get("/settings/account")
+        wrong = await laptop.post(
+            "/settings/password",
+            data={
+                "csrf_token": _csrf(page.text),
+                "current_password": "not it",
+                "new_password": "a brand new password",
+                "confirm_password": "a brand new password",
+            },
+        )
+        assert wrong.status_code == 422 and "current password is not right" in wrong.text
+        changed = await laptop.post(
+            "/settings/password",
+            data={
+                "csrf_token": _csrf(page.text),
+                "current_password": PASSWORD,
+                "new_password": "a brand new password",
+                "confirm_password": "a brand new password",
+            },
+        )
+        assert changed.status_code == 303
+        assert "Sign out @ada" in (await laptop.get("/")).text
+        assert "Sign out @ada" not in (await phone.get("/")).text
+    # The app that knew the old password is out too.
+    r = await px.client.get(
+        "/api/v1/accounts/verify_credentials", headers={"Authorization": f"Bearer {app_token}"}
+    )
+    assert r.status_code == 401
+
+
+async def test_the_consent_switch_is_saved_with_its_history(px: Instance) -> None:
+    ada_id, _ = await px.user("ada")
+    async with await _browser(px) as browser:
+        await _sign_in(browser, "ada")
+        page = await browser.get("/settings/data")
+        assert "Use my posts and activity to improve AI models" in page.text
+        r = await browser.post(
+            "/settings/data", data={"csrf_token": _csrf(page.text), "ai_training_consent": "1"}
+        )
+        assert r.status_code == 303
+        assert 'name="ai_training_consent" value="1" checked' in (await browser.get("/settings/data")).text
+    from pixie.services import accounts
+
+    _, user = await accounts.get_user(px.rt, ada_id)
+    assert accounts.consent_of(user)["granted"] is True

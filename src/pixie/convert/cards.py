@@ -74,7 +74,7 @@ class Card:
     reblogged: bool
     bookmarked: bool
     in_reply_to_id: str | None
-    provenance: dict[str, Any] | None  # the first image's C2PA summary
+    provenance: str | None  # where the first image came from, in words
 
 
 def person(entity: dict[str, Any]) -> Person:
@@ -130,7 +130,7 @@ def card(entity: dict[str, Any]) -> Card:
     extra = shown.get("pixie") or {}
     generation = extra.get("generation") or {}
     first = shown["media_attachments"][0] if shown["media_attachments"] else {}
-    provenance = ((first.get("pixie") or {}).get("provenance") or {}).get("c2pa") if first else None
+    c2pa = ((first.get("pixie") or {}).get("provenance") or {}).get("c2pa") if first else None
     return Card(
         id=shown["id"],
         entry_id=entity["id"],
@@ -159,9 +159,65 @@ def card(entity: dict[str, Any]) -> Card:
         reblogged=bool(shown.get("reblogged")),
         bookmarked=bool(shown.get("bookmarked")),
         in_reply_to_id=shown["in_reply_to_id"],
-        provenance=provenance,
+        provenance=_provenance(c2pa, made_here=bool(generation)),
     )
+
+
+def _provenance(c2pa: dict[str, Any] | None, *, made_here: bool) -> str | None:
+    if not c2pa:
+        return "Made here; no C2PA manifest" if made_here else None
+    state = c2pa.get("validation_state") or "Invalid"
+    if made_here:
+        return f"Signed by this instance (C2PA, {state.lower()})"
+    parts = [c2pa.get("claim_generator"), c2pa.get("digital_source_type"), f"signature {state.lower()}"]
+    return "C2PA manifest in the uploaded file: " + ", ".join(p for p in parts if p)
 
 
 def cards(settings: Settings, views: list[StatusView]) -> list[Card]:
     return [card(status(settings, view)) for view in views]
+
+
+@dataclass(frozen=True)
+class NoticeGroup:
+    """A group of notifications as the web app lists it ("ada and 2 others liked your post")."""
+
+    type: str
+    count: int
+    accounts: list[Person]
+    post: Card | None
+    latest_at: datetime
+
+
+def notice_groups(entity: dict[str, Any]) -> list[NoticeGroup]:
+    """The web's view of a grouped notifications page (convert.notifications.grouped)."""
+    people = {a["id"]: person(a) for a in entity["accounts"]}
+    posts = {s["id"]: card(s) for s in entity["statuses"]}
+    return [
+        NoticeGroup(
+            type=g["type"],
+            count=g["notifications_count"],
+            accounts=[people[i] for i in g["sample_account_ids"] if i in people],
+            post=posts.get(g.get("status_id") or ""),
+            latest_at=datetime.fromisoformat(g["latest_page_notification_at"].replace("Z", "+00:00")),
+        )
+        for g in entity["notification_groups"]
+    ]
+
+
+@dataclass(frozen=True)
+class Chat:
+    """A direct conversation in the messages list."""
+
+    id: str
+    unread: bool
+    with_people: list[Person]
+    last: Card | None
+
+
+def chat(entity: dict[str, Any]) -> Chat:
+    return Chat(
+        id=entity["id"],
+        unread=bool(entity["unread"]),
+        with_people=[person(a) for a in entity["accounts"]],
+        last=card(entity["last_status"]) if entity["last_status"] else None,
+    )

@@ -19,7 +19,7 @@ from pixie.infra.outbox import DomainEvent, record
 from pixie.infra.runtime import Runtime
 from pixie.models.accounts import Account, AiTrainingConsent, User
 from pixie.models.email_tokens import EmailToken
-from pixie.models.oauth import AuthorizationCode
+from pixie.models.oauth import AccessToken, AuthorizationCode
 from pixie.services import events, media, passwords
 from pixie.services.invites import use_invite
 from pixie.services.oauth import IssuedToken, account_changed, issue_token, revoke_all_for_account
@@ -534,6 +534,38 @@ async def reset_password(rt: Runtime, raw_token: str, new_password: str) -> Acco
         assert account is not None
     await account_changed(rt, account.id)
     return account
+
+
+async def change_password(
+    rt: Runtime, account_id: int, current: str, new_password: str, *, keep_token_hash: str | None
+) -> None:
+    """A new password, given the current one. Every other session and app token ends (whoever
+    knew the old password is out); the session that made the change, ``keep_token_hash``, stays."""
+    problems = _Problems()
+    _check_password(new_password, problems, "new_password")
+    async with rt.db.read() as session:
+        user = await session.scalar(select(User).where(User.account_id == account_id))
+    if user is None:
+        raise NotFound()
+    if not await passwords.verify_password(user.password_hash, current):
+        problems.add("current_password", "ERR_INVALID", "The current password is not right")
+    problems.raise_any()
+    password_hash = await passwords.hash_password(new_password)
+    async with rt.write() as session:
+        await session.execute(update(User).where(User.id == user.id).values(password_hash=password_hash))
+        ended = list(
+            await session.scalars(
+                select(AccessToken.token_hash).where(
+                    AccessToken.account_id == account_id,
+                    AccessToken.revoked_at.is_(None),
+                    AccessToken.token_hash != (keep_token_hash or ""),
+                )
+            )
+        )
+        await session.execute(
+            update(AccessToken).where(AccessToken.token_hash.in_(ended)).values(revoked_at=utcnow())
+        )
+    await account_changed(rt, account_id)
 
 
 async def count_users(rt: Runtime, *, active_since_days: int | None = None) -> int:

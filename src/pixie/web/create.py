@@ -61,12 +61,17 @@ async def _page(
 ) -> Response:
     form = form or {}
     _, user = await accounts.get_user(rt, caller.account_id)
-    remix = await _remixed(rt, form.get("remix_of") or request.query_params.get("remix"), caller.account_id)
+    remixed_id = form.get("remix_of") or request.query_params.get("remix")
+    if job is not None and job.generation.remix_of_id is not None:
+        remixed_id = str(job.generation.remix_of_id)
+    remix = await _remixed(rt, remixed_id, caller.account_id)
     if remix is not None and not form.get("prompt") and remix.prompt:
         form = {**form, "prompt": remix.prompt}
-    if job is not None and not form.get("prompt"):
-        form = {**form, "prompt": job.generation.prompt}
     entity = _job(rt, job)
+    if entity is not None:
+        # The form shows what this job was asked for, so "Generate" again asks the same.
+        asked = {k: str(v) for k, v in entity["params"].items() if v is not None and k != "remix_of"}
+        form = {**asked, **{k: v for k, v in form.items() if v}}
     chosen_entity = next((c for c in (entity or {}).get("candidates", []) if c["id"] == str(chosen)), None)
     return render(
         rt,

@@ -119,42 +119,26 @@ async def _answer_actions(rt: Runtime, request: Request, view: StatusView) -> Re
     return RedirectResponse(back if back.startswith(rt.settings.base_url) else "/", status_code=303)
 
 
-@router.post("/web/posts/{status_id}/favourite")
-async def favourite(
+@router.post("/web/posts/{status_id}/{action}")
+async def react(
     request: Request,
     status_id: str,
+    action: str,
     caller: Caller = Depends(WebAuth(signed_in=True)),
     rt: Runtime = Depends(runtime),
 ) -> Response:
+    """Like, Repost and Bookmark, on (``on=1``) or off (``on=0``)."""
     form = await checked_form(request)
-    view = await reactions.favourite(rt, caller.account_id, parse_id(status_id), on=form.get("on") != "0")
-    return await _answer_actions(rt, request, view)
-
-
-@router.post("/web/posts/{status_id}/bookmark")
-async def bookmark(
-    request: Request,
-    status_id: str,
-    caller: Caller = Depends(WebAuth(signed_in=True)),
-    rt: Runtime = Depends(runtime),
-) -> Response:
-    form = await checked_form(request)
-    view = await reactions.bookmark(rt, caller.account_id, parse_id(status_id), on=form.get("on") != "0")
-    return await _answer_actions(rt, request, view)
-
-
-@router.post("/web/posts/{status_id}/reblog")
-async def reblog(
-    request: Request,
-    status_id: str,
-    caller: Caller = Depends(WebAuth(signed_in=True)),
-    rt: Runtime = Depends(runtime),
-) -> Response:
-    form = await checked_form(request)
-    target = parse_id(status_id)
-    if form.get("on") != "0":
-        wrapper = await reblogs.reblog(rt, caller.account_id, target)
+    target, on, me = parse_id(status_id), form.get("on") != "0", caller.account_id
+    if action == "favourite":
+        view = await reactions.favourite(rt, me, target, on=on)
+    elif action == "bookmark":
+        view = await reactions.bookmark(rt, me, target, on=on)
+    elif action == "reblog" and on:
+        wrapper = await reblogs.reblog(rt, me, target)
         view = wrapper.reblog or wrapper
+    elif action == "reblog":
+        view = await reblogs.unreblog(rt, me, target)
     else:
-        view = await reblogs.unreblog(rt, caller.account_id, target)
+        raise NotFoundPage()
     return await _answer_actions(rt, request, view)
