@@ -81,6 +81,13 @@ def test_sign_up_generate_choose_post_and_a_follower_sees_it_live(
         page.goto(site.url + "/")
         assert axe_violations(page) == [], page.url
     shot(bea)
+    # A visitor sees what Pixie is, and the public image among the recent ones.
+    visitor = browser.new_page()
+    visitor.goto(site.url + "/")
+    expect(visitor.get_by_role("link", name="Sign up").first).to_be_visible()
+    expect(visitor.get_by_role("img", name="a lighthouse at dusk, waves")).to_be_visible()
+    assert axe_violations(visitor) == []
+    visitor.close()
     assert [e for e in errors if "Content Security Policy" in e or "Refused" in e] == []
     poster.close()
     reader.close()
@@ -169,7 +176,29 @@ def test_messages_settings_apps_upload_and_keyboard(
     cal.keyboard.press("Enter")
     expect(cal.get_by_role("region", name="Replies")).to_contain_text("typed without a mouse")
 
-    for path in ("/explore", "/notifications", "/messages", "/settings", "/create", "/@cal"):
-        cal.goto(site.url + path)
+    # Generating, choosing and posting with the keyboard alone: Tab and Enter from the prompt on.
+    cal.goto(site.url + "/create")
+    cal.get_by_label("Prompt").focus()
+    cal.keyboard.type("a paper boat on a pond")
+    for _ in range(4):  # style, size, candidates, then the Generate button
+        cal.keyboard.press("Tab")
+    expect(cal.get_by_role("button", name="Generate")).to_be_focused()
+    cal.keyboard.press("Enter")
+    first = cal.get_by_role("button", name="Choose candidate 1")
+    expect(first).to_be_visible(timeout=20_000)
+    first.focus()
+    cal.keyboard.press("Enter")
+    cal.get_by_label("Caption").focus()
+    cal.keyboard.type("made with the keyboard")
+    for _ in range(4):  # alt text, visibility, hide-prompt, then Post
+        cal.keyboard.press("Tab")
+    expect(cal.get_by_role("button", name="Post", exact=True)).to_be_focused()
+    cal.keyboard.press("Enter")
+    expect(cal).to_have_url(re.compile(r"/@cal/\d+$"))
+    expect(cal.get_by_text("made with the keyboard")).to_be_visible()
+    post_page = cal.url
+
+    for path in ("/explore", "/notifications", "/messages", "/settings", "/create", "/@cal", post_page):
+        cal.goto(path if path.startswith("http") else site.url + path)
         assert axe_violations(cal) == [], path
     shot(cal)

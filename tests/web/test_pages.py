@@ -5,10 +5,13 @@ from __future__ import annotations
 
 import re
 from typing import Any
+from urllib.parse import parse_qs, urlsplit
 
 import httpx
 
-from tests.conftest import PASSWORD, Instance
+from tests.api.test_media import uploaded
+from tests.conftest import PASSWORD, Instance, bearer
+from tests.oauth_helpers import form_of
 
 
 def _csrf(page: str) -> str:
@@ -117,8 +120,11 @@ async def test_a_followers_only_post_never_renders_for_a_stranger(px: Instance) 
     _, bo = await px.user("bo")
     await px.user("cy")
     await px.follow(bo, ada_id)
-    hidden = await px.post(ada, status="only for my followers", visibility="private")
-    shown = await px.post(ada, status="for everyone")
+    hidden = await px.post(ada, status="only for my followers #garden", visibility="private")
+    shown = await px.post(ada, status="for everyone #garden")
+    for target in (hidden, shown):  # liked by bo: engagement that would make a post trend
+        r = await px.client.post(f"/api/v1/statuses/{target['id']}/favourite", headers=bearer(bo))
+        assert r.status_code == 200
     async with await _browser(px) as stranger, await _browser(px) as follower:
         await _sign_in(stranger, "cy")
         await _sign_in(follower, "bo")
@@ -127,8 +133,14 @@ async def test_a_followers_only_post_never_renders_for_a_stranger(px: Instance) 
             assert page.status_code == 404 and "only for my followers" not in page.text
             profile = (await client.get("/@ada")).text
             assert "only for my followers" not in profile
-        for path in ("/", "/web/home", "/web/home/new?since_id=0"):
+        pages = ("/", "/web/home", "/web/home/new?since_id=0", "/explore", "/tags/garden", "/search?q=garden")
+        for path in pages:
             assert "only for my followers" not in (await stranger.get(path)).text, path
+        # ...where the public one does show (search finds its hashtag: posts are searched only
+        # when their author opted in, as on Mastodon).
+        for path in ("/explore", "/tags/garden"):
+            assert "for everyone" in (await stranger.get(path)).text, path
+        assert 'href="/tags/garden"' in (await stranger.get("/search?q=garden")).text
         # The follower sees both, which shows the pages above would have shown it.
         home = (await follower.get("/")).text
         assert "only for my followers" in home and "for everyone" in home
@@ -220,3 +232,67 @@ async def test_the_consent_switch_is_saved_with_its_history(px: Instance) -> Non
 
     _, user = await accounts.get_user(px.rt, ada_id)
     assert accounts.consent_of(user)["granted"] is True
+
+
+async def test_a_signed_in_person_authorizes_an_app_with_the_consent_alone(px: Instance) -> None:
+    """ "Sign in with Pixie" from a Mastodon app: the browser's session is who consents."""
+    await px.user("ada")
+    app = await px.app_credentials(redirect_uris="https://app.example/cb", scopes="read write")
+    query = {
+        "response_type": "code",
+        "client_id": app["client_id"],
+        "redirect_uri": "https://app.example/cb",
+        "scope": "read",
+        "state": "s1",
+    }
+    async with await _browser(px) as browser:
+        await _sign_in(browser, "ada")
+        page = await browser.get("/oauth/authorize", params=query)
+        assert page.status_code == 200
+        assert (
+            "You are signed in as <strong>@ada</strong>" in page.text and 'name="password"' not in page.text
+        )
+        fields = form_of(page.text) | {"decision": "approve"}
+        r = await browser.post("/oauth/authorize", data=fields)
+        assert r.status_code == 302
+        code = parse_qs(urlsplit(r.headers["location"]).query)["code"][0]
+    token = await px.client.post(
+        "/oauth/token",
+        data={
+            "grant_type": "authorization_code",
+            "code": code,
+            "client_id": app["client_id"],
+            "client_secret": app["client_secret"],
+            "redirect_uri": "https://app.example/cb",
+        },
+    )
+    assert token.status_code == 200, token.text
+    me = await px.client.get(
+        "/api/v1/accounts/verify_credentials", headers=bearer(token.json()["access_token"])
+    )
+    assert me.json()["username"] == "ada"
+
+
+async def test_the_session_cookie_is_http_only_same_site_and_secure_under_https(px: Instance) -> None:
+    await px.user("ada")
+    form = await px.client.get("/auth/sign_in")
+    r = await px.client.post(
+        "/auth/sign_in",
+        data={"login": "ada@example.com", "password": PASSWORD, "csrf_token": _csrf(form.text)},
+    )
+    cookie = next(c for c in r.headers.get_list("set-cookie") if c.startswith("pixie_session="))
+    attributes = {part.strip().lower() for part in cookie.split(";")[1:]}
+    assert {"httponly", "secure", "samesite=lax", "path=/"} <= attributes
+
+
+async def test_public_pages_carry_open_graph_tags_and_a_canonical_url(px: Instance) -> None:
+    _, ada = await px.user("ada")
+    image = await uploaded(px, ada, description="A red square")
+    post = await px.post(ada, status="look", **{"media_ids[]": image["id"]})
+    page = (await px.client.get(f"/@ada/{post['id']}")).text
+    assert f'<link rel="canonical" href="https://pixie.test/@ada/{post["id"]}">' in page
+    assert f'<meta property="og:image" content="{image["pixie"]["large"]["url"]}">' in page
+    assert '<meta name="twitter:card" content="summary_large_image">' in page
+    assert '<meta property="og:image:alt" content="A red square">' in page
+    profile = (await px.client.get("/@ada")).text
+    assert '<link rel="canonical" href="https://pixie.test/@ada">' in profile and "og:title" in profile
