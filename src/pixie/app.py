@@ -104,8 +104,8 @@ WEB_ROUTERS = (
     settings_router,
     inbox_router,
     explore_router,
+    profiles_router,  # before posts: /@name/followers is no post id
     posts_router,
-    profiles_router,
 )
 
 

@@ -71,6 +71,8 @@ def test_sign_up_generate_choose_post_and_a_follower_sees_it_live(
     replies = bea.get_by_role("region", name="Replies")
     expect(replies.get_by_role("article", name=re.compile("bea"))).to_contain_text("beautiful!")
     shot(bea, "post")
+    # Nothing is wider than the phone's screen.
+    assert bea.evaluate("document.documentElement.scrollWidth") <= 390
 
     # Remix opens Create with the parent and its prompt.
     bea.get_by_role("button", name="Remix").first.click()

@@ -296,3 +296,16 @@ async def test_public_pages_carry_open_graph_tags_and_a_canonical_url(px: Instan
     assert '<meta property="og:image:alt" content="A red square">' in page
     profile = (await px.client.get("/@ada")).text
     assert '<link rel="canonical" href="https://pixie.test/@ada">' in profile and "og:title" in profile
+
+
+async def test_profiles_list_followers_and_following(px: Instance) -> None:
+    _, ada = await px.user("ada")
+    bo_id, _ = await px.user("bo")
+    await px.follow(ada, bo_id)
+    followers = await px.client.get("/@bo/followers")
+    assert followers.status_code == 200 and 'href="/@ada"' in followers.text
+    following = (await px.client.get("/@ada/following")).text
+    assert 'href="/@bo"' in following
+    assert 'href="/@bo"' not in (await px.client.get("/@ada/followers")).text
+    assert (await px.client.get("/@ada/nonsense")).status_code == 404
+    assert (await px.client.get("/@nobody/followers")).status_code == 404

@@ -91,3 +91,32 @@ async def relationship_action(
             relationship=await _relationship(rt, me, target),
         )
     return RedirectResponse(f"/@{found.username}", status_code=303)
+
+
+@router.get("/@{username}/followers")
+@router.get("/@{username}/following")
+async def people(
+    request: Request,
+    username: str,
+    caller: Caller = Depends(WebAuth()),
+    rt: Runtime = Depends(runtime),
+) -> Response:
+    """Who follows someone, and whom they follow."""
+    which = request.url.path.rsplit("/", 1)[-1]
+    try:
+        found = await accounts.lookup(rt, username)
+    except PixieError:
+        raise NotFoundPage() from None
+    paging = Paging(max_id=as_id(request.query_params.get("max_id", "")), limit=40)
+    listed = await (follows.followers if which == "followers" else follows.following)(rt, found.id, paging)
+    who = person(account_entity(rt.settings, found))
+    return render(
+        rt,
+        request,
+        "people.html",
+        title=f"{'Followers of' if which == 'followers' else 'Followed by'} {who.display_name}",
+        who=who,
+        which=which,
+        people=[person(account_entity(rt.settings, a)) for a in listed.accounts],
+        more=f"{who.path}/{which}?max_id={listed.cursors[-1]}" if len(listed.cursors) == 40 else None,
+    )
