@@ -123,6 +123,11 @@ def _set_consent(session: AsyncSession, user: User, granted: bool) -> None:
     )
 
 
+def withdraw_consent(session: AsyncSession, user: User) -> None:
+    """Consent withdrawn within the caller's transaction (an account being deleted)."""
+    _set_consent(session, user, False)
+
+
 @dataclass(frozen=True)
 class Registration:
     account: Account

@@ -25,6 +25,14 @@ class AccountSuspended(DomainEvent):
     account_id: int
 
 
+class AccountDeleted(DomainEvent):
+    """The owner deleted the account: it is gone at once; its posts and reactions are removed
+    after (services/account_deletion.py)."""
+
+    type = "account.deleted"
+    account_id: int
+
+
 class AccountUnsuspended(DomainEvent):
     type = "account.unsuspended"
     account_id: int

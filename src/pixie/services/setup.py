@@ -5,11 +5,22 @@ from __future__ import annotations
 import importlib
 
 from pixie.infra.runtime import Runtime
-from pixie.services import generations, mail, maintenance, media, polls, scheduled, search, timelines
+from pixie.services import (
+    account_deletion,
+    generations,
+    mail,
+    maintenance,
+    media,
+    polls,
+    scheduled,
+    search,
+    timelines,
+)
 from pixie.services.oauth import TokenCache, install_token_cache
 
 
 def install(rt: Runtime) -> TokenCache:
+    account_deletion.install(rt)
     generations.install(rt)
     mail.install(rt)
     maintenance.install(rt)

@@ -14,9 +14,9 @@ from pixie.api.schemas import as_id
 from pixie.convert.accounts import credential_account
 from pixie.errors import Forbidden, Invalid, PixieError
 from pixie.infra.runtime import Runtime
-from pixie.services import accounts, oauth, web_sessions
+from pixie.services import account_deletion, accounts, oauth, web_sessions
 from pixie.services.accounts import DIRECT_MESSAGE_CHOICES, ProfileChanges, ValidationFailed
-from pixie.web.deps import Viewer, WebAuth, viewer_of
+from pixie.web.deps import Viewer, WebAuth, clear_session_cookie, viewer_of
 from pixie.web.pages import checked_form, csrf_ok, render, text_fields
 from pixie.web.routing import NotFoundPage, web_router
 
@@ -242,3 +242,27 @@ async def revoke_app(
         raise NotFoundPage()
     await oauth.revoke_application(rt, caller.account_id, found)
     return _saved("apps", "revoked")
+
+
+@router.post("/settings/delete")
+async def delete_account(
+    request: Request, caller: Caller = Depends(WebAuth(signed_in=True)), rt: Runtime = Depends(runtime)
+) -> Response:
+    form = await checked_form(request)
+    try:
+        await account_deletion.delete_account(rt, caller.account_id, form.get("password", ""))
+    except ValidationFailed as failed:
+        problems = {name: items[0]["description"] for name, items in failed.details.items()}
+        return await _page(
+            rt, request, "account", status_code=422, problems={"delete_password": problems["password"]}
+        )
+    request.state.viewer = None  # signed out with the account
+    response = render(
+        rt,
+        request,
+        "message.html",
+        title="Account deleted",
+        message="Your account is deleted. Your posts, likes and follows are being removed.",
+    )
+    clear_session_cookie(response)
+    return response
