@@ -309,3 +309,27 @@ async def test_profiles_list_followers_and_following(px: Instance) -> None:
     assert 'href="/@bo"' not in (await px.client.get("/@ada/followers")).text
     assert (await px.client.get("/@ada/nonsense")).status_code == 404
     assert (await px.client.get("/@nobody/followers")).status_code == 404
+
+
+async def test_a_locked_account_accepts_a_follow_request_from_its_notifications(px: Instance) -> None:
+    ada_id, ada = await px.user("ada")
+    _, bo = await px.user("bo")
+    r = await px.client.patch(
+        "/api/v1/accounts/update_credentials", data={"locked": "true"}, headers=bearer(ada)
+    )
+    assert r.status_code == 200
+    await px.follow(bo, ada_id)
+    hidden = await px.post(ada, status="for approved followers", visibility="private")
+    async with await _browser(px) as browser:
+        await _sign_in(browser, "ada")
+        page = await browser.get("/notifications")
+        assert "Follow requests" in page.text and "Accept bo" in page.text
+        bo_id = re.search(r"/web/follow_requests/(\d+)/accept", page.text)
+        assert bo_id
+        r = await browser.post(
+            f"/web/follow_requests/{bo_id.group(1)}/accept", data={"csrf_token": _csrf(page.text)}
+        )
+        assert r.status_code == 303
+        assert "Follow requests" not in (await browser.get("/notifications")).text
+    seen = await px.client.get(f"/api/v1/statuses/{hidden['id']}", headers=bearer(bo))
+    assert seen.status_code == 200

@@ -7,12 +7,13 @@ from starlette.responses import RedirectResponse, Response
 
 from pixie.api.deps import Caller, runtime
 from pixie.api.schemas import as_id
-from pixie.convert.cards import NoticeGroup, cards, chat, notice_groups
+from pixie.convert.accounts import account as account_entity
+from pixie.convert.cards import NoticeGroup, cards, chat, notice_groups, person
 from pixie.convert.conversations import conversation as conversation_entity
 from pixie.convert.notifications import grouped
 from pixie.errors import Invalid, PixieError
 from pixie.infra.runtime import Runtime
-from pixie.services import accounts, conversations, notifications, reactions, statuses, threads
+from pixie.services import accounts, conversations, follows, notifications, reactions, statuses, threads
 from pixie.services.paging import Paging
 from pixie.services.statuses import NewStatus
 from pixie.web.deps import WebAuth
@@ -41,7 +42,26 @@ async def notifications_page(
 ) -> Response:
     groups = await _groups(rt, caller.account_id)
     template = "partials/notifications.html" if is_htmx(request) else "notifications.html"
-    return render(rt, request, template, title="Notifications", groups=groups)
+    waiting = await follows.requests(rt, caller.account_id, Paging(limit=40))
+    requests = [person(account_entity(rt.settings, a)) for a in waiting.accounts]
+    return render(rt, request, template, title="Notifications", groups=groups, requests=requests)
+
+
+@router.post("/web/follow_requests/{account_id}/{decision}")
+async def decide_follow_request(
+    request: Request,
+    account_id: str,
+    decision: str,
+    caller: Caller = Depends(WebAuth(signed_in=True)),
+    rt: Runtime = Depends(runtime),
+) -> Response:
+    """A locked account lets someone follow it, or not."""
+    await checked_form(request)
+    requester = as_id(account_id)
+    if requester is None or decision not in ("accept", "reject"):
+        raise NotFoundPage()
+    await follows.decide_request(rt, caller.account_id, requester, accept=decision == "accept")
+    return RedirectResponse("/notifications", status_code=303)
 
 
 @router.get("/bookmarks")
