@@ -333,3 +333,29 @@ async def test_a_locked_account_accepts_a_follow_request_from_its_notifications(
         assert "Follow requests" not in (await browser.get("/notifications")).text
     seen = await px.client.get(f"/api/v1/statuses/{hidden['id']}", headers=bearer(bo))
     assert seen.status_code == 200
+
+
+async def test_changing_the_e_mail_address_needs_the_password_and_a_free_address(px: Instance) -> None:
+    await px.user("ada")
+    await px.user("bo")
+    async with await _browser(px) as browser:
+        await _sign_in(browser, "ada")
+        page = await browser.get("/settings/account")
+        token = _csrf(page.text)
+        taken = await browser.post(
+            "/settings/email",
+            data={"csrf_token": token, "email": "bo@example.com", "email_password": PASSWORD},
+        )
+        assert taken.status_code == 422 and "already taken" in taken.text
+        wrong = await browser.post(
+            "/settings/email", data={"csrf_token": token, "email": "ada@new.example", "email_password": "no"}
+        )
+        assert wrong.status_code == 422 and "password is not right" in wrong.text
+        assert 'value="ada@new.example"' in wrong.text  # what was typed stays
+        r = await browser.post(
+            "/settings/email",
+            data={"csrf_token": token, "email": "Ada@New.example", "email_password": PASSWORD},
+        )
+        assert r.status_code == 303
+    assert (await px.password_login("ada@new.example")).status_code == 200
+    assert (await px.password_login("ada@example.com")).status_code == 400

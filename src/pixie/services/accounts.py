@@ -573,6 +573,40 @@ async def change_password(
     await account_changed(rt, account_id)
 
 
+async def change_email(rt: Runtime, account_id: int, password: str, new_email: str) -> User:
+    """A new sign-in address, given the password. Where the instance confirms addresses, the new
+    one is unconfirmed until its link is opened (a mail is sent to it)."""
+    problems = _Problems()
+    normalised = _normalise_email(new_email, problems)
+    async with rt.db.read() as session:
+        user = await session.scalar(select(User).where(User.account_id == account_id))
+    if user is None:
+        raise NotFound()
+    if not await passwords.verify_password(user.password_hash, password):
+        problems.add("current_password", "ERR_INVALID", "The current password is not right")
+    problems.raise_any()
+    if normalised == user.email:
+        return user
+    needs_confirmation = bool(rt.settings.require_email_confirmation)
+    try:
+        async with rt.write() as session:
+            taken = await session.scalar(select(User.id).where(User.email == normalised))
+            if taken is not None:
+                problems.add("email", "ERR_TAKEN", "E-mail is already taken")
+                problems.raise_any()
+            await session.execute(
+                update(User)
+                .where(User.id == user.id)
+                .values(email=normalised, confirmed_at=None if needs_confirmation else user.confirmed_at)
+            )
+            record(session, events.EmailChanged(user_id=user.id, needs_confirmation=needs_confirmation))
+    except IntegrityError:
+        problems.add("email", "ERR_TAKEN", "E-mail is already taken")
+        problems.raise_any()
+    await account_changed(rt, account_id)
+    return user
+
+
 async def count_users(rt: Runtime, *, active_since_days: int | None = None) -> int:
     async with rt.db.read() as session:
         query = select(func.count()).select_from(Account).where(Account.suspended_at.is_(None))

@@ -25,6 +25,14 @@ class AccountSuspended(DomainEvent):
     account_id: int
 
 
+class EmailChanged(DomainEvent):
+    """A new sign-in address; it is confirmed by mail first when the instance asks for that."""
+
+    type = "account.email_changed"
+    user_id: int
+    needs_confirmation: bool
+
+
 class AccountDeleted(DomainEvent):
     """The owner deleted the account: it is gone at once; its posts and reactions are removed
     after (services/account_deletion.py)."""

@@ -31,17 +31,24 @@ async def _send(rt: Runtime, to: str, subject: str, text: str) -> None:
 
 async def send_confirmation(rt: Runtime, delivery: Delivery) -> None:
     event = delivery.event
-    assert isinstance(event, events.AccountCreated)
+    assert isinstance(event, events.AccountCreated | events.EmailChanged)
+    if isinstance(event, events.EmailChanged) and not event.needs_confirmation:
+        return
     found = await _recipient(rt, event.user_id)
     if found is None or found[0].confirmed_at is not None:
         return
     user, account = found
     token = await make_email_token(rt, user.id, CONFIRM)
     link = rt.settings.url(f"/auth/confirmation?token={token}")
+    opening = (
+        f"this is now the address of your {rt.settings.instance_title} account."
+        if isinstance(event, events.EmailChanged)
+        else f"welcome to {rt.settings.instance_title}."
+    )
     text = (
         f"Hello @{account.username},\n\n"
-        f"welcome to {rt.settings.instance_title}. Confirm your e-mail address by opening this link:\n\n"
-        f"{link}\n\nThe link works for two days. If you did not sign up, ignore this message.\n"
+        f"{opening} Confirm your e-mail address by opening this link:\n\n"
+        f"{link}\n\nThe link works for two days. If you did not ask for this, ignore this message.\n"
     )
     await _send(rt, user.email, f"Confirm your e-mail address for {rt.settings.instance_title}", text)
 
@@ -65,7 +72,9 @@ async def send_password_reset(rt: Runtime, delivery: Delivery) -> None:
 
 
 def install(rt: Runtime) -> None:
-    rt.handlers.add("mail.confirmation", [events.AccountCreated], lambda d: send_confirmation(rt, d))
+    rt.handlers.add(
+        "mail.confirmation", [events.AccountCreated, events.EmailChanged], lambda d: send_confirmation(rt, d)
+    )
     rt.handlers.add(
         "mail.password_reset", [events.PasswordResetRequested], lambda d: send_password_reset(rt, d)
     )

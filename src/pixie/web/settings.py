@@ -266,3 +266,20 @@ async def delete_account(
     )
     clear_session_cookie(response)
     return response
+
+
+@router.post("/settings/email")
+async def change_email(
+    request: Request, caller: Caller = Depends(WebAuth(signed_in=True)), rt: Runtime = Depends(runtime)
+) -> Response:
+    form = await checked_form(request)
+    try:
+        await accounts.change_email(
+            rt, caller.account_id, form.get("email_password", ""), form.get("email", "")
+        )
+    except ValidationFailed as failed:
+        problems = {name: items[0]["description"] for name, items in failed.details.items()}
+        if "current_password" in problems:
+            problems["email_password"] = problems.pop("current_password")
+        return await _page(rt, request, "account", status_code=422, problems=problems, form=form)
+    return _saved("account", "email")
