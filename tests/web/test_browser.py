@@ -50,7 +50,7 @@ def test_sign_up_generate_choose_post_and_a_follower_sees_it_live(
     post_url = ada.url
     expect(ada.get_by_text("Evening light <script>alert(1)</script>")).to_be_visible()
     expect(ada.get_by_text("a lighthouse at dusk, waves").first).to_be_visible()
-    expect(ada.get_by_text("Signed by this instance (C2PA")).to_be_visible()
+    expect(ada.get_by_text("Made and signed by this instance (C2PA")).to_be_visible()
 
     # Bea's feed says a post arrived, without moving what she reads; a click shows it.
     expect(bea.get_by_role("link", name="1 new post")).to_be_visible(timeout=10_000)

@@ -4,6 +4,7 @@ not see never renders for them on any page."""
 from __future__ import annotations
 
 import re
+from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
@@ -11,6 +12,8 @@ import httpx
 
 from tests.api.test_media import uploaded
 from tests.conftest import PASSWORD, Instance, bearer
+from tests.media import c2pa_images, images
+from tests.media.c2pa_images import OutsideSigner
 from tests.oauth_helpers import form_of
 
 
@@ -359,3 +362,36 @@ async def test_changing_the_e_mail_address_needs_the_password_and_a_free_address
         assert r.status_code == 303
     assert (await px.password_login("ada@new.example")).status_code == 200
     assert (await px.password_login("ada@example.com")).status_code == 400
+
+
+async def test_an_uploads_origin_is_shown_on_its_post(px: Instance, tmp_path: Path) -> None:
+    """Upload through the web form: what the file said about its origin (a C2PA manifest from an
+    AI service, or an IPTC marker) is shown on the post, beside the alt text."""
+    await px.user("ada")
+    signed = OutsideSigner(tmp_path / "outside").sign(images.jpeg(800, 600), "image/jpeg")
+    marked = c2pa_images.jpeg_with_xmp(c2pa_images.xmp(c2pa_images.TRAINED), size=300)
+    async with await _browser(px) as browser:
+        await _sign_in(browser, "ada")
+        for data, said in (
+            (signed, "carried a C2PA manifest (valid) saying trainedAlgorithmicMedia"),
+            (marked, "marked as made by AI (its IPTC digital source type)"),
+            (images.jpeg(), None),
+        ):
+            form = await browser.get("/create?tab=upload")
+            r = await browser.post(
+                "/create/upload",
+                data={
+                    "csrf_token": _csrf(form.text),
+                    "alt": "A picture",
+                    "caption": "mine",
+                    "visibility": "public",
+                },
+                files={"image": ("p.jpg", data, "image/jpeg")},
+            )
+            assert r.status_code == 303, r.text
+            page = (await browser.get(r.headers["location"])).text
+            assert 'alt="A picture"' in page
+            if said is None:
+                assert "Provenance" not in page
+            else:
+                assert said in page

@@ -130,7 +130,6 @@ def card(entity: dict[str, Any]) -> Card:
     extra = shown.get("pixie") or {}
     generation = extra.get("generation") or {}
     first = shown["media_attachments"][0] if shown["media_attachments"] else {}
-    c2pa = ((first.get("pixie") or {}).get("provenance") or {}).get("c2pa") if first else None
     return Card(
         id=shown["id"],
         entry_id=entity["id"],
@@ -159,18 +158,31 @@ def card(entity: dict[str, Any]) -> Card:
         reblogged=bool(shown.get("reblogged")),
         bookmarked=bool(shown.get("bookmarked")),
         in_reply_to_id=shown["in_reply_to_id"],
-        provenance=_provenance(c2pa, made_here=bool(generation)),
+        provenance=_provenance(first, made_here=bool(generation)),
     )
 
 
-def _provenance(c2pa: dict[str, Any] | None, *, made_here: bool) -> str | None:
-    if not c2pa:
-        return "Made here; no C2PA manifest" if made_here else None
-    state = c2pa.get("validation_state") or "Invalid"
+def _provenance(first: dict[str, Any], *, made_here: bool) -> str | None:
+    """Where the first image came from, as the post page says it."""
+    if not first:
+        return None
+    found = (first.get("pixie") or {}).get("provenance") or {}
+    c2pa, label = found.get("c2pa"), found.get("label")
     if made_here:
-        return f"Signed by this instance (C2PA, {state.lower()})"
-    parts = [c2pa.get("claim_generator"), c2pa.get("digital_source_type"), f"signature {state.lower()}"]
-    return "C2PA manifest in the uploaded file: " + ", ".join(p for p in parts if p)
+        state = (c2pa or {}).get("validation_state") or "unsigned"
+        return (
+            f"Made and signed by this instance (C2PA, {state.lower()})" if c2pa else "Made on this instance"
+        )
+    if c2pa and c2pa.get("ingredients"):
+        said = c2pa.get("digital_source_type") or "no source type"
+        earlier = (c2pa.get("parent_validation_state") or "unchecked").lower()
+        return (
+            f"The uploaded file carried a C2PA manifest ({earlier}) saying {said}; this instance "
+            f"signed it again, keeping that history ({str(c2pa.get('validation_state')).lower()})"
+        )
+    if label == "ai_generated":
+        return "The uploaded file is marked as made by AI (its IPTC digital source type)"
+    return None
 
 
 def cards(settings: Settings, views: list[StatusView]) -> list[Card]:
