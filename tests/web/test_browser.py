@@ -51,6 +51,7 @@ def test_sign_up_generate_choose_post_and_a_follower_sees_it_live(
     expect(ada.get_by_text("Evening light <script>alert(1)</script>")).to_be_visible()
     expect(ada.get_by_text("a lighthouse at dusk, waves").first).to_be_visible()
     expect(ada.get_by_text("Made and signed by this instance (C2PA")).to_be_visible()
+    ada.goto(site.url + "/notifications")  # she waits there; what bea does arrives live
 
     # Bea's feed says a post arrived, without moving what she reads; a click shows it.
     expect(bea.get_by_role("link", name="1 new post")).to_be_visible(timeout=10_000)
@@ -65,6 +66,8 @@ def test_sign_up_generate_choose_post_and_a_follower_sees_it_live(
     card.get_by_role("button", name="Like").click()
     expect(card.get_by_role("button", name="Like")).to_have_attribute("aria-pressed", "true")
     expect(card.get_by_role("button", name="Like")).to_contain_text("1")
+    expect(ada.get_by_text("liked your post")).to_be_visible(timeout=10_000)
+    expect(ada.get_by_role("link", name=re.compile("Notifications"))).to_contain_text("unread")
     bea.goto(post_url)
     bea.get_by_label("Reply").fill("@ada beautiful!")
     bea.get_by_role("button", name="Send reply").click()

@@ -395,3 +395,36 @@ async def test_an_uploads_origin_is_shown_on_its_post(px: Instance, tmp_path: Pa
                 assert "Provenance" not in page
             else:
                 assert said in page
+
+
+async def test_no_page_links_to_a_page_that_does_not_exist(px: Instance) -> None:
+    """Follows every same-site link (and form target) from the front page, signed in and not."""
+    ada_id, ada = await px.user("ada")
+    _, bo = await px.user("bo")
+    await px.follow(bo, ada_id)
+    image = await uploaded(px, ada, description="A square")
+    post = await px.post(ada, status="look #squares", **{"media_ids[]": image["id"]})
+    await px.post(bo, status="@ada nice", in_reply_to_id=post["id"])
+    links = re.compile(r'(?:href|hx-get)="(/[^"#]*)"|<form method="get" action="(/[^"#]*)"')
+    posts = re.compile(r'<form method="post" action="(/[^"#]*)"')
+    async with await _browser(px) as signed_in:
+        await _sign_in(signed_in, "bo")
+        for client in (signed_in, px.client):
+            seen: set[str] = set()
+            forms: set[str] = set()
+            queue = ["/", "/explore", "/notifications", "/messages", "/settings"]
+            while queue and len(seen) < 120:
+                path = queue.pop(0).replace("&amp;", "&")
+                if path in seen or path.startswith(("/assets/", "/media/", "/static/", "/web/stream")):
+                    continue
+                seen.add(path)
+                r = await client.get(path)
+                assert r.status_code in (200, 303), f"GET {path}: {r.status_code}"
+                if r.status_code == 200 and r.headers["content-type"].startswith("text/html"):
+                    queue += [a or b for a, b in links.findall(r.text) if (a or b) not in seen]
+                    forms.update(posts.findall(r.text))
+            # Every form's target exists, and refuses a submission without the page's token.
+            for action in sorted(forms - {"/oauth/authorize"}):
+                r = await client.post(action.replace("&amp;", "&"), data={"x": "1"})
+                assert r.status_code == 403, f"POST {action}: {r.status_code}"
+            assert f"/@ada/{post['id']}" in seen and "/tags/squares" in seen

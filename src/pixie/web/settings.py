@@ -90,7 +90,7 @@ async def settings_section(
     _: Caller = Depends(WebAuth(signed_in=True)),
     rt: Runtime = Depends(runtime),
 ) -> Response:
-    if section not in dict(SECTIONS) or section == "profile":
+    if section not in dict(SECTIONS):
         raise NotFoundPage()
     return await _page(rt, request, section, saved=request.query_params.get("saved"))
 
