@@ -119,6 +119,15 @@ def test_messages_settings_apps_upload_and_keyboard(
     expect(dee.get_by_role("link", name=re.compile("cal"))).to_be_visible(timeout=10_000)
     dee.get_by_role("link", name=re.compile("cal")).click()
     expect(dee.get_by_role("article", name="Message from cal")).to_contain_text("a private word")
+    # An image in the conversation, which arrives on dee's open page by itself.
+    picture = tmp_path / "postcard.png"
+    Image.new("RGB", (640, 480), (220, 120, 40)).save(picture)
+    cal.get_by_text("Add an image").click()
+    cal.get_by_label("Image to attach").set_input_files(str(picture))
+    cal.get_by_label("Image description").fill("An orange postcard")
+    cal.get_by_role("textbox", name="Message").fill("and a picture")
+    cal.get_by_role("button", name="Send").click()
+    expect(dee.get_by_role("img", name="An orange postcard")).to_be_visible(timeout=10_000)
     # dee then takes messages from people she follows only: cal is told why, and keeps the draft.
     dee.goto(site.url + "/settings/privacy")
     dee.get_by_label("Who may message me").select_option("following")

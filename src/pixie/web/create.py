@@ -6,7 +6,6 @@ from __future__ import annotations
 from typing import Any
 
 from fastapi import Depends, Request
-from starlette.datastructures import UploadFile
 from starlette.responses import RedirectResponse, Response
 
 from pixie.api.deps import Caller, runtime
@@ -14,13 +13,13 @@ from pixie.api.schemas import as_id
 from pixie.convert.cards import Card, card
 from pixie.convert.generations import generation as generation_entity
 from pixie.convert.statuses import status as status_entity
-from pixie.errors import Forbidden, Invalid, PixieError
+from pixie.errors import Invalid, PixieError
 from pixie.infra.runtime import Runtime
 from pixie.services import accounts, generations, media, statuses
 from pixie.services.generations import GenerationView, NewGeneration
 from pixie.services.statuses import NewStatus
 from pixie.web.deps import WebAuth
-from pixie.web.pages import checked_form, csrf_ok, render, text_fields
+from pixie.web.pages import checked_files_form, checked_form, render, uploaded_files
 from pixie.web.routing import is_htmx, web_router
 
 router = web_router()
@@ -204,14 +203,8 @@ def _visibility(raw: str | None) -> str:
 async def upload(
     request: Request, caller: Caller = Depends(WebAuth(signed_in=True)), rt: Runtime = Depends(runtime)
 ) -> Response:
-    try:
-        submitted = await request.form(max_files=rt.settings.max_media_attachments + 1)
-    except Exception:
-        raise Invalid("The form could not be read.") from None
-    fields = text_fields(submitted.multi_items()) or {}
-    if not csrf_ok(rt, request, fields.get("csrf_token")):
-        raise Forbidden("The form expired or came from another site. Reload the page and try again.")
-    files = [f for f in submitted.getlist("image") if isinstance(f, UploadFile) and f.filename]
+    fields, submitted = await checked_files_form(request, max_files=rt.settings.max_media_attachments + 1)
+    files = uploaded_files(submitted, "image")
     alts = [str(a) for a in submitted.getlist("alt")]
     try:
         if not files:

@@ -13,11 +13,20 @@ from pixie.convert.conversations import conversation as conversation_entity
 from pixie.convert.notifications import grouped
 from pixie.errors import Invalid, PixieError
 from pixie.infra.runtime import Runtime
-from pixie.services import accounts, conversations, follows, notifications, reactions, statuses, threads
+from pixie.services import (
+    accounts,
+    conversations,
+    follows,
+    media,
+    notifications,
+    reactions,
+    statuses,
+    threads,
+)
 from pixie.services.paging import Paging
 from pixie.services.statuses import NewStatus
 from pixie.web.deps import WebAuth
-from pixie.web.pages import checked_form, render
+from pixie.web.pages import checked_files_form, checked_form, render, uploaded_files
 from pixie.web.routing import NotFoundPage, is_htmx, web_router
 
 router = web_router()
@@ -141,14 +150,15 @@ def _addressed(text: str, names: list[str]) -> str:
 async def send_message(
     request: Request, caller: Caller = Depends(WebAuth(signed_in=True)), rt: Runtime = Depends(runtime)
 ) -> Response:
-    """A new conversation (``to``), or a message in one (``conversation``)."""
-    form = await checked_form(request)
+    """A new conversation (``to``), or a message in one (``conversation``), with an image or not."""
+    form, submitted = await checked_files_form(request, max_files=2)
+    pictures = uploaded_files(submitted, "image")[:1]
     text = form.get("status", "")
     conversation_id = as_id(form.get("conversation"))
     reply_to = None
     names: list[str] = []
     try:
-        if not text.strip():
+        if not text.strip() and not pictures:
             raise Invalid("Write a message first.")
         if conversation_id is not None:
             view = await conversations.get(rt, caller.account_id, conversation_id)
@@ -160,10 +170,26 @@ async def send_message(
                 names = [(await accounts.lookup(rt, to)).username]
             except PixieError:
                 raise Invalid(f"There is no one called @{to} here.") from None
+        media_ids = [
+            (
+                await media.upload(
+                    rt,
+                    caller.account_id,
+                    await p.read(rt.settings.media_max_bytes + 1),
+                    description=form.get("alt", ""),
+                )
+            ).id
+            for p in pictures
+        ]
         posted = await statuses.create(
             rt,
             caller.account_id,
-            NewStatus(text=_addressed(text, names), visibility="direct", in_reply_to_id=reply_to),
+            NewStatus(
+                text=_addressed(text, names),
+                visibility="direct",
+                in_reply_to_id=reply_to,
+                media_ids=media_ids,
+            ),
         )
     except PixieError as refused:
         # The draft stays, with the reason (the recipient's setting, say) next to it.

@@ -12,10 +12,11 @@ from pathlib import Path
 from typing import Any
 
 from jinja2 import Environment, FileSystemLoader, select_autoescape
+from starlette.datastructures import FormData, UploadFile
 from starlette.requests import Request
 from starlette.responses import HTMLResponse
 
-from pixie.errors import Forbidden, TooLarge
+from pixie.errors import Forbidden, Invalid, TooLarge
 from pixie.infra.runtime import Runtime
 
 CSRF_COOKIE = "pixie_csrf"
@@ -147,6 +148,26 @@ async def form_fields(request: Request) -> dict[str, str] | None:
     except Exception:
         return None
     return text_fields(form.multi_items())
+
+
+async def checked_files_form(request: Request, *, max_files: int) -> tuple[dict[str, str], FormData]:
+    """A multipart web form (images) with this browser's CSRF token: its text fields, and the
+    whole form for its files; 403 without the token."""
+    rt: Runtime = request.app.state.runtime
+    try:
+        submitted = await request.form(max_files=max_files)
+    except TooLarge:
+        raise
+    except Exception:
+        raise Invalid("The form could not be read. Reload the page and try again.") from None
+    fields = text_fields(submitted.multi_items())
+    if fields is None or not csrf_ok(rt, request, fields.get("csrf_token")):
+        raise Forbidden("The form expired or came from another site. Reload the page and try again.")
+    return fields, submitted
+
+
+def uploaded_files(form: FormData, name: str) -> list[UploadFile]:
+    return [f for f in form.getlist(name) if isinstance(f, UploadFile) and f.filename]
 
 
 async def checked_form(request: Request) -> dict[str, str]:

@@ -6,18 +6,17 @@ from __future__ import annotations
 from typing import Any
 
 from fastapi import Depends, Request
-from starlette.datastructures import UploadFile
 from starlette.responses import RedirectResponse, Response
 
 from pixie.api.deps import Caller, runtime
 from pixie.api.schemas import as_id
 from pixie.convert.accounts import credential_account
-from pixie.errors import Forbidden, Invalid, PixieError
+from pixie.errors import Invalid, PixieError
 from pixie.infra.runtime import Runtime
 from pixie.services import account_deletion, accounts, oauth, web_sessions
 from pixie.services.accounts import DIRECT_MESSAGE_CHOICES, ProfileChanges, ValidationFailed
 from pixie.web.deps import Viewer, WebAuth, clear_session_cookie, viewer_of
-from pixie.web.pages import checked_form, csrf_ok, render, text_fields
+from pixie.web.pages import checked_files_form, checked_form, render, uploaded_files
 from pixie.web.routing import NotFoundPage, web_router
 
 router = web_router()
@@ -104,17 +103,10 @@ def _saved(section: str, what: str) -> Response:
 async def save_profile(
     request: Request, caller: Caller = Depends(WebAuth(signed_in=True)), rt: Runtime = Depends(runtime)
 ) -> Response:
-    try:
-        submitted = await request.form(max_files=2)
-    except Exception:
-        raise Invalid("The form could not be read.") from None
-    fields = text_fields(submitted.multi_items()) or {}
-    if not csrf_ok(rt, request, fields.get("csrf_token")):
-        raise Forbidden("The form expired or came from another site. Reload the page and try again.")
+    fields, submitted = await checked_files_form(request, max_files=2)
     images: dict[str, bytes] = {}
     for kind in ("avatar", "header"):
-        upload = submitted.get(kind)
-        if isinstance(upload, UploadFile) and upload.filename:
+        for upload in uploaded_files(submitted, kind)[:1]:
             images[kind] = await upload.read(rt.settings.media_max_bytes + 1)
     try:
         await accounts.update_profile(
