@@ -541,6 +541,19 @@ async def reset_password(rt: Runtime, raw_token: str, new_password: str) -> Acco
     return account
 
 
+async def _proven(rt: Runtime, account_id: int, password: str, problems: _Problems) -> User:
+    """The account's user, once its current password is given (a change of sign-in needs it);
+    raises with every problem found so far otherwise."""
+    async with rt.db.read() as session:
+        user = await session.scalar(select(User).where(User.account_id == account_id))
+    if user is None:
+        raise NotFound()
+    if not await passwords.verify_password(user.password_hash, password):
+        problems.add("current_password", "ERR_INVALID", "The current password is not right")
+    problems.raise_any()
+    return user
+
+
 async def change_password(
     rt: Runtime, account_id: int, current: str, new_password: str, *, keep_token_hash: str | None
 ) -> None:
@@ -548,13 +561,7 @@ async def change_password(
     knew the old password is out); the session that made the change, ``keep_token_hash``, stays."""
     problems = _Problems()
     _check_password(new_password, problems, "new_password")
-    async with rt.db.read() as session:
-        user = await session.scalar(select(User).where(User.account_id == account_id))
-    if user is None:
-        raise NotFound()
-    if not await passwords.verify_password(user.password_hash, current):
-        problems.add("current_password", "ERR_INVALID", "The current password is not right")
-    problems.raise_any()
+    user = await _proven(rt, account_id, current, problems)
     password_hash = await passwords.hash_password(new_password)
     async with rt.write() as session:
         await session.execute(update(User).where(User.id == user.id).values(password_hash=password_hash))
@@ -578,13 +585,7 @@ async def change_email(rt: Runtime, account_id: int, password: str, new_email: s
     one is unconfirmed until its link is opened (a mail is sent to it)."""
     problems = _Problems()
     normalised = _normalise_email(new_email, problems)
-    async with rt.db.read() as session:
-        user = await session.scalar(select(User).where(User.account_id == account_id))
-    if user is None:
-        raise NotFound()
-    if not await passwords.verify_password(user.password_hash, password):
-        problems.add("current_password", "ERR_INVALID", "The current password is not right")
-    problems.raise_any()
+    user = await _proven(rt, account_id, password, problems)
     if normalised == user.email:
         return user
     needs_confirmation = bool(rt.settings.require_email_confirmation)

@@ -6,7 +6,9 @@ cannot push itself, nor a post by liking it many times."""
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Sequence
 from datetime import datetime, timedelta
+from typing import Any
 
 from sqlalchemy import select, union_all
 from sqlalchemy.orm import aliased
@@ -29,6 +31,19 @@ MAX_LIMIT = 40
 
 def _weight(at: datetime, now: datetime) -> float:
     return float(0.5 ** (max((now - at).total_seconds(), 0.0) / 3600 / HALF_LIFE_HOURS))
+
+
+def _ranked(rows: Sequence[Any], now: datetime, offset: int, limit: int) -> list[int]:
+    """Ids by score, best first: ``rows`` are (id, account, time); each account counts once per
+    id, at its newest time, halved every HALF_LIFE_HOURS of age."""
+    newest: dict[tuple[int, int], datetime] = {}
+    for item_id, account_id, at in rows:
+        key = (item_id, account_id)
+        newest[key] = max(at, newest.get(key, at))
+    scores: dict[int, float] = defaultdict(float)
+    for (item_id, _), at in newest.items():
+        scores[item_id] += _weight(at, now)
+    return sorted(scores, key=lambda i: (-scores[i], -i))[offset : offset + limit]
 
 
 def _bounds(limit: int, offset: int, default: int) -> tuple[int, int]:
@@ -64,15 +79,7 @@ async def statuses(
         .limit(MOST_ENGAGEMENTS)
     )
     async with rt.db.read() as session:
-        rows = (await session.execute(query)).all()
-        newest: dict[tuple[int, int], datetime] = {}
-        for status_id, account_id, at in rows:
-            key = (status_id, account_id)
-            newest[key] = max(at, newest.get(key, at))
-        scores: dict[int, float] = defaultdict(float)
-        for (status_id, _), at in newest.items():
-            scores[status_id] += _weight(at, now)
-        ranked = sorted(scores, key=lambda i: (-scores[i], -i))[offset : offset + limit]
+        ranked = _ranked((await session.execute(query)).all(), now, offset, limit)
         found = await views_by_id(session, ranked, viewer_id)
     return [found[i] for i in ranked if i in found]
 
@@ -90,14 +97,7 @@ async def hashtags(rt: Runtime, viewer_id: int | None, *, limit: int = 10, offse
         .limit(MOST_ENGAGEMENTS)
     )
     async with rt.db.read() as session:
-        newest: dict[tuple[int, int], datetime] = {}
-        for tag_id, account_id, at in (await session.execute(query)).all():
-            key = (tag_id, account_id)
-            newest[key] = max(at, newest.get(key, at))
-        scores: dict[int, float] = defaultdict(float)
-        for (tag_id, _), at in newest.items():
-            scores[tag_id] += _weight(at, now)
-        ranked = sorted(scores, key=lambda i: (-scores[i], -i))[offset : offset + limit]
+        ranked = _ranked((await session.execute(query)).all(), now, offset, limit)
         if not ranked:
             return []
         found = {t.id: t for t in await session.scalars(select(Tag).where(Tag.id.in_(ranked)))}

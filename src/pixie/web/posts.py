@@ -3,6 +3,8 @@ reply box) and the buttons on every card: Like, Repost, Bookmark."""
 
 from __future__ import annotations
 
+from typing import Any
+
 from fastapi import Depends, Request
 from starlette.responses import RedirectResponse, Response
 
@@ -45,22 +47,31 @@ async def post_page(
     rt: Runtime = Depends(runtime),
 ) -> Response:
     view = await _post(rt, request, username, status_id, caller.viewer_id)
-    post = card(status_entity(rt.settings, view))
-    thread = await threads.context(rt, view.status.id, caller.viewer_id)
-    lineage = await remixes.lineage(rt, view.status.id, caller.viewer_id, Paging(limit=12))
+    context = await _page_context(rt, view, caller.viewer_id)
+    post = context["post"]
     return render(
         rt,
         request,
         "post.html",
         title=f"{post.author.display_name}: {post.prompt or 'a post'}"[:120],
-        post=post,
-        ancestors=cards(rt.settings, thread.ancestors),
-        replies=cards(rt.settings, thread.descendants),
-        remix_parents=cards(rt.settings, lineage.ancestors),
-        remix_children=cards(rt.settings, lineage.descendants),
-        canonical=post.url,
         reply_text=f"@{post.author.acct} " if caller.viewer_id != int(post.author.id) else "",
+        **context,
     )
+
+
+async def _page_context(rt: Runtime, view: StatusView, viewer_id: int | None) -> dict[str, Any]:
+    """The post, its thread and its remix tree, as the post page shows them."""
+    post = card(status_entity(rt.settings, view))
+    thread = await threads.context(rt, view.status.id, viewer_id)
+    lineage = await remixes.lineage(rt, view.status.id, viewer_id, Paging(limit=12))
+    return {
+        "post": post,
+        "ancestors": cards(rt.settings, thread.ancestors),
+        "replies": cards(rt.settings, thread.descendants),
+        "remix_parents": cards(rt.settings, lineage.ancestors),
+        "remix_children": cards(rt.settings, lineage.descendants),
+        "canonical": post.url,
+    }
 
 
 @router.post("/@{username}/{status_id}/replies")
@@ -86,23 +97,15 @@ async def reply(
         )
     except PixieError as failed:
         # The draft stays in the box, with the reason next to it.
-        post = card(status_entity(rt.settings, view))
-        thread = await threads.context(rt, view.status.id, caller.viewer_id)
-        lineage = await remixes.lineage(rt, view.status.id, caller.viewer_id, Paging(limit=12))
         return render(
             rt,
             request,
             "post.html",
             status_code=failed.status_code,
             title="Reply",
-            post=post,
-            ancestors=cards(rt.settings, thread.ancestors),
-            replies=cards(rt.settings, thread.descendants),
-            remix_parents=cards(rt.settings, lineage.ancestors),
-            remix_children=cards(rt.settings, lineage.descendants),
-            canonical=post.url,
             reply_text=text,
             reply_error=failed.message,
+            **await _page_context(rt, view, caller.viewer_id),
         )
     return RedirectResponse(f"/@{view.account.username}/{view.status.id}#replies", status_code=303)
 
