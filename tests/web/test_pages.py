@@ -428,3 +428,26 @@ async def test_no_page_links_to_a_page_that_does_not_exist(px: Instance) -> None
                 r = await client.post(action.replace("&amp;", "&"), data={"x": "1"})
                 assert r.status_code == 403, f"POST {action}: {r.status_code}"
             assert f"/@ada/{post['id']}" in seen and "/tags/squares" in seen
+
+
+async def test_signing_up_on_an_invite_only_instance_needs_the_code(px: Instance) -> None:
+    form = await px.client.get("/auth/sign_up")
+    assert 'for="invite_code">Invite code</label>' in form.text
+    fields = {
+        "csrf_token": _csrf(form.text),
+        "username": "newcomer",
+        "email": "newcomer@example.com",
+        "password": PASSWORD,
+        "agreement": "1",
+        "ai_training_consent": "1",
+    }
+    refused = await px.client.post("/auth/sign_up", data=fields)
+    assert refused.status_code == 403 and "invite code is required" in refused.text
+    assert 'value="newcomer@example.com"' in refused.text  # what was typed stays (not the password)
+    assert PASSWORD not in refused.text
+    r = await px.client.post("/auth/sign_up", data={**fields, "invite_code": await px.invite()})
+    assert r.status_code == 303 and "pixie_session" in r.headers["set-cookie"]
+    home = await px.client.get("/")
+    assert "Sign out @newcomer" in home.text
+    settings = await px.client.get("/settings/data")
+    assert 'name="ai_training_consent" value="1" checked' in settings.text  # the answer given at sign-up
