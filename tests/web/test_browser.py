@@ -132,6 +132,7 @@ def test_messages_settings_apps_upload_and_keyboard(
     dee.goto(site.url + "/settings/privacy")
     dee.get_by_label("Who may message me").select_option("following")
     dee.get_by_role("button", name="Save privacy").click()
+    expect(dee).to_have_url(re.compile(r"saved=privacy"))
     cal.goto(site.url + "/messages?to=dee")
     cal.get_by_label("Message").fill("another one")
     cal.get_by_role("button", name="Send").click()
@@ -144,6 +145,7 @@ def test_messages_settings_apps_upload_and_keyboard(
     expect(switch).not_to_be_checked()
     switch.check()
     cal.get_by_role("button", name="Save").click()
+    expect(cal).to_have_url(re.compile(r"saved=consent"))
     cal.reload()
     expect(cal.get_by_label("Use my posts and activity to improve AI models")).to_be_checked()
 

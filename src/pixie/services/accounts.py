@@ -19,7 +19,7 @@ from pixie.infra.outbox import DomainEvent, record
 from pixie.infra.runtime import Runtime
 from pixie.models.accounts import Account, AiTrainingConsent, User
 from pixie.models.email_tokens import EmailToken
-from pixie.models.oauth import AccessToken, AuthorizationCode
+from pixie.models.oauth import AuthorizationCode
 from pixie.services import events, media, passwords
 from pixie.services.invites import use_invite
 from pixie.services.oauth import IssuedToken, account_changed, issue_token, revoke_all_for_account
@@ -50,7 +50,7 @@ class ValidationFailed(Invalid):
 
 
 @dataclass
-class _Problems:
+class Problems:
     details: dict[str, list[dict[str, str]]] = field(default_factory=dict)
 
     def add(self, name: str, code: str, description: str) -> None:
@@ -61,7 +61,7 @@ class _Problems:
             raise ValidationFailed(self.details)
 
 
-def _check_username(rt: Runtime, username: str, problems: _Problems) -> None:
+def _check_username(rt: Runtime, username: str, problems: Problems) -> None:
     if not username:
         problems.add("username", "ERR_BLANK", "Username can't be blank")
     elif len(username) > 30:
@@ -72,7 +72,7 @@ def _check_username(rt: Runtime, username: str, problems: _Problems) -> None:
         problems.add("username", "ERR_RESERVED", "Username is reserved")
 
 
-def _normalise_email(email: str, problems: _Problems) -> str:
+def normalise_email(email: str, problems: Problems) -> str:
     if not email:
         problems.add("email", "ERR_BLANK", "E-mail can't be blank")
         return ""
@@ -83,7 +83,7 @@ def _normalise_email(email: str, problems: _Problems) -> str:
         return ""
 
 
-def _check_password(password: str, problems: _Problems, name: str = "password") -> None:
+def check_new_password(password: str, problems: Problems, name: str = "password") -> None:
     if not password:
         problems.add(name, "ERR_BLANK", "Password can't be blank")
     elif len(password) < passwords.MIN_LENGTH:
@@ -96,7 +96,7 @@ def _check_password(password: str, problems: _Problems, name: str = "password") 
         )
 
 
-async def _taken(session: AsyncSession, username: str, email: str, problems: _Problems) -> None:
+async def _taken(session: AsyncSession, username: str, email: str, problems: Problems) -> None:
     if username and await session.scalar(
         select(Account.id).where(func.lower(Account.username) == username.lower())
     ):
@@ -155,10 +155,10 @@ async def register(
         raise Forbidden("Registrations are closed on this server")
     if mode == RegistrationMode.INVITE and not invite_code:
         raise Forbidden("This server is invite-only: an invite code is required to sign up")
-    problems = _Problems()
+    problems = Problems()
     _check_username(rt, username, problems)
-    normalised = _normalise_email(email, problems)
-    _check_password(password, problems)
+    normalised = normalise_email(email, problems)
+    check_new_password(password, problems)
     if not agreement:
         problems.add("agreement", "ERR_ACCEPTED", "Agreement must be accepted")
     if len(reason) > 500:
@@ -221,11 +221,11 @@ async def create_user(
     rt: Runtime, *, username: str, email: str, password: str, admin: bool = False
 ) -> Account:
     """An operator's account creation (CLI): no invite needed, confirmed and approved at once."""
-    problems = _Problems()
+    problems = Problems()
     if not username or len(username) > 30 or not USERNAME_RE.match(username):
         _check_username(rt, username, problems)
-    normalised = _normalise_email(email, problems)
-    _check_password(password, problems)
+    normalised = normalise_email(email, problems)
+    check_new_password(password, problems)
     problems.raise_any()
     password_hash = await passwords.hash_password(password)
     try:
@@ -338,7 +338,7 @@ async def update_profile(
     rt: Runtime, account_id: int, changes: ProfileChanges, *, images: dict[str, bytes] | None = None
 ) -> tuple[Account, User]:
     """Changes the profile; ``images`` may hold a new "avatar" and "header" (image file bytes)."""
-    problems = _Problems()
+    problems = Problems()
     if changes.display_name is not None and len(changes.display_name) > DISPLAY_NAME_LIMIT:
         problems.add(
             "display_name",
@@ -509,8 +509,8 @@ async def request_password_reset(rt: Runtime, email: str) -> None:
 
 
 async def reset_password(rt: Runtime, raw_token: str, new_password: str) -> Account:
-    problems = _Problems()
-    _check_password(new_password, problems)
+    problems = Problems()
+    check_new_password(new_password, problems)
     problems.raise_any()
     password_hash = await passwords.hash_password(new_password)
     async with rt.write() as session:
@@ -539,73 +539,6 @@ async def reset_password(rt: Runtime, raw_token: str, new_password: str) -> Acco
         assert account is not None
     await account_changed(rt, account.id)
     return account
-
-
-async def _proven(rt: Runtime, account_id: int, password: str, problems: _Problems) -> User:
-    """The account's user, once its current password is given (a change of sign-in needs it);
-    raises with every problem found so far otherwise."""
-    async with rt.db.read() as session:
-        user = await session.scalar(select(User).where(User.account_id == account_id))
-    if user is None:
-        raise NotFound()
-    if not await passwords.verify_password(user.password_hash, password):
-        problems.add("current_password", "ERR_INVALID", "The current password is not right")
-    problems.raise_any()
-    return user
-
-
-async def change_password(
-    rt: Runtime, account_id: int, current: str, new_password: str, *, keep_token_hash: str | None
-) -> None:
-    """A new password, given the current one. Every other session and app token ends (whoever
-    knew the old password is out); the session that made the change, ``keep_token_hash``, stays."""
-    problems = _Problems()
-    _check_password(new_password, problems, "new_password")
-    user = await _proven(rt, account_id, current, problems)
-    password_hash = await passwords.hash_password(new_password)
-    async with rt.write() as session:
-        await session.execute(update(User).where(User.id == user.id).values(password_hash=password_hash))
-        ended = list(
-            await session.scalars(
-                select(AccessToken.token_hash).where(
-                    AccessToken.account_id == account_id,
-                    AccessToken.revoked_at.is_(None),
-                    AccessToken.token_hash != (keep_token_hash or ""),
-                )
-            )
-        )
-        await session.execute(
-            update(AccessToken).where(AccessToken.token_hash.in_(ended)).values(revoked_at=utcnow())
-        )
-    await account_changed(rt, account_id)
-
-
-async def change_email(rt: Runtime, account_id: int, password: str, new_email: str) -> User:
-    """A new sign-in address, given the password. Where the instance confirms addresses, the new
-    one is unconfirmed until its link is opened (a mail is sent to it)."""
-    problems = _Problems()
-    normalised = _normalise_email(new_email, problems)
-    user = await _proven(rt, account_id, password, problems)
-    if normalised == user.email:
-        return user
-    needs_confirmation = bool(rt.settings.require_email_confirmation)
-    try:
-        async with rt.write() as session:
-            taken = await session.scalar(select(User.id).where(User.email == normalised))
-            if taken is not None:
-                problems.add("email", "ERR_TAKEN", "E-mail is already taken")
-                problems.raise_any()
-            await session.execute(
-                update(User)
-                .where(User.id == user.id)
-                .values(email=normalised, confirmed_at=None if needs_confirmation else user.confirmed_at)
-            )
-            record(session, events.EmailChanged(user_id=user.id, needs_confirmation=needs_confirmation))
-    except IntegrityError:
-        problems.add("email", "ERR_TAKEN", "E-mail is already taken")
-        problems.raise_any()
-    await account_changed(rt, account_id)
-    return user
 
 
 async def count_users(rt: Runtime, *, active_since_days: int | None = None) -> int:

@@ -17,7 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from pixie.db.ids import new_id
 from pixie.db.types import utcnow
-from pixie.errors import Forbidden, Invalid, NotFound, PixieError, Unauthorized
+from pixie.errors import Forbidden, Invalid, PixieError, Unauthorized
 from pixie.infra.outbox import Delivery
 from pixie.infra.pubsub import RESET
 from pixie.infra.runtime import Runtime
@@ -375,7 +375,7 @@ async def authorization_code_grant(
                 )
         families = select(AccessToken.family_id).where(AccessToken.authorization_code_id == grant.id)
         revoked = await _revoke_families(session, families)
-    await _publish_revoked(rt, revoked)
+    await publish_revoked(rt, revoked)
     raise invalid_grant()
 
 
@@ -387,7 +387,7 @@ async def _revoke_families(session: AsyncSession, families: Any) -> list[str]:
     return hashes
 
 
-async def _publish_revoked(rt: Runtime, hashes: list[str]) -> None:
+async def publish_revoked(rt: Runtime, hashes: list[str]) -> None:
     for token_hash in hashes:
         await rt.pubsub.publish(AUTH_CHANNEL, "t:" + token_hash)
 
@@ -421,9 +421,9 @@ async def refresh_token_grant(rt: Runtime, app: Application, *, refresh_token: s
         else:
             replayed = await _revoke_families(session, [old.family_id])
     if replayed:
-        await _publish_revoked(rt, replayed)
+        await publish_revoked(rt, replayed)
         raise invalid_grant()
-    await _publish_revoked(rt, [old.token_hash])
+    await publish_revoked(rt, [old.token_hash])
     return issued
 
 
@@ -442,68 +442,6 @@ async def revoke_token(rt: Runtime, app: Application, token: str) -> None:
         found.revoked_at = utcnow()
         token_hash = found.token_hash
     await rt.pubsub.publish(AUTH_CHANNEL, "t:" + token_hash)
-
-
-@dataclass(frozen=True)
-class AuthorizedApp:
-    """An application holding a live token for an account (the "authorised apps" list)."""
-
-    application_id: int
-    name: str
-    website: str | None
-    scopes: frozenset[str]
-    authorized_at: datetime
-
-
-async def authorized_applications(
-    rt: Runtime, account_id: int, *, leave_out: int | None = None
-) -> list[AuthorizedApp]:
-    """Every application with a live token of the account, newest first; ``leave_out`` is the
-    web app, whose sessions are listed on their own."""
-    async with rt.db.read() as session:
-        rows = (
-            await session.execute(
-                select(Application, AccessToken.scopes, AccessToken.created_at)
-                .join(AccessToken, AccessToken.application_id == Application.id)
-                .where(
-                    AccessToken.account_id == account_id,
-                    AccessToken.revoked_at.is_(None),
-                    Application.id != (leave_out or 0),
-                )
-                .order_by(AccessToken.created_at.desc())
-            )
-        ).all()
-    found: dict[int, AuthorizedApp] = {}
-    for app, token_scopes, created_at in rows:
-        if app.id in found:
-            earlier = found[app.id]
-            found[app.id] = AuthorizedApp(
-                app.id,
-                app.name,
-                app.website,
-                earlier.scopes | frozenset(token_scopes.split()),
-                earlier.authorized_at,
-            )
-        else:
-            found[app.id] = AuthorizedApp(
-                app.id, app.name, app.website, frozenset(token_scopes.split()), created_at
-            )
-    return list(found.values())
-
-
-async def revoke_application(rt: Runtime, account_id: int, application_id: int) -> None:
-    """Ends an application's access to the account: every token it holds stops working at once."""
-    async with rt.write() as session:
-        live = (
-            AccessToken.account_id == account_id,
-            AccessToken.application_id == application_id,
-            AccessToken.revoked_at.is_(None),
-        )
-        hashes = list(await session.scalars(select(AccessToken.token_hash).where(*live)))
-        if not hashes:
-            raise NotFound("Record not found")
-        await session.execute(update(AccessToken).where(*live).values(revoked_at=utcnow()))
-    await _publish_revoked(rt, hashes)
 
 
 async def revoke_all_for_account(session: AsyncSession, account_id: int) -> None:

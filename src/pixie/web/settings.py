@@ -13,7 +13,7 @@ from pixie.api.schemas import as_id
 from pixie.convert.accounts import credential_account
 from pixie.errors import Invalid, PixieError
 from pixie.infra.runtime import Runtime
-from pixie.services import account_deletion, accounts, oauth, web_sessions
+from pixie.services import account_deletion, accounts, authorized_apps, credentials, web_sessions
 from pixie.services.accounts import DIRECT_MESSAGE_CHOICES, ProfileChanges, ValidationFailed
 from pixie.web.deps import Viewer, WebAuth, clear_session_cookie, viewer_of
 from pixie.web.pages import checked_files_form, checked_form, render, uploaded_files
@@ -53,7 +53,7 @@ async def _page(
     if section == "account":
         context["sessions"] = await web_sessions.sessions_of(rt, viewer.account_id, viewer.token_hash)
     if section == "apps":
-        context["apps"] = await oauth.authorized_applications(
+        context["apps"] = await authorized_apps.authorized_applications(
             rt, viewer.account_id, leave_out=viewer.principal.application_id
         )
     return render(
@@ -180,7 +180,7 @@ async def change_password(
         problems["confirm_password"] = "The two new passwords are not the same"
     else:
         try:
-            await accounts.change_password(
+            await credentials.change_password(
                 rt,
                 caller.account_id,
                 form.get("current_password", ""),
@@ -232,7 +232,7 @@ async def revoke_app(
     viewer = await _viewer(request)
     if found is None or found == viewer.principal.application_id:
         raise NotFoundPage()
-    await oauth.revoke_application(rt, caller.account_id, found)
+    await authorized_apps.revoke_application(rt, caller.account_id, found)
     return _saved("apps", "revoked")
 
 
@@ -266,7 +266,7 @@ async def change_email(
 ) -> Response:
     form = await checked_form(request)
     try:
-        await accounts.change_email(
+        await credentials.change_email(
             rt, caller.account_id, form.get("email_password", ""), form.get("email", "")
         )
     except ValidationFailed as failed:
