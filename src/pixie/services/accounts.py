@@ -48,6 +48,10 @@ class ValidationFailed(Invalid):
         super().__init__(f"Validation failed: {summary}")
         self.details = details
 
+    def by_field(self) -> dict[str, str]:
+        """The first problem of each field, as a form shows it next to that field."""
+        return {name: items[0]["description"] for name, items in self.details.items()}
+
 
 @dataclass
 class Problems:

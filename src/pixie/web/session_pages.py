@@ -81,7 +81,7 @@ async def sign_up(
             ai_training_consent=form.get("ai_training_consent") == "1",
         )
     except ValidationFailed as failed:
-        problems = {name: items[0]["description"] for name, items in failed.details.items()}
+        problems = failed.by_field()
         return _sign_up_page(rt, request, 422, form=kept, problems=problems)
     except Forbidden as refused:
         problems = (

@@ -120,7 +120,7 @@ async def save_profile(
             images=images,
         )
     except ValidationFailed as failed:
-        problems = {name: items[0]["description"] for name, items in failed.details.items()}
+        problems = failed.by_field()
         return await _page(rt, request, "profile", status_code=422, problems=problems, form=fields)
     except PixieError as failed:
         return await _page(
@@ -188,7 +188,7 @@ async def change_password(
                 keep_token_hash=viewer.token_hash,
             )
         except ValidationFailed as failed:
-            problems = {name: items[0]["description"] for name, items in failed.details.items()}
+            problems = failed.by_field()
     if problems:
         return await _page(rt, request, "account", status_code=422, problems=problems)
     return _saved("account", "password")
@@ -244,7 +244,7 @@ async def delete_account(
     try:
         await account_deletion.delete_account(rt, caller.account_id, form.get("password", ""))
     except ValidationFailed as failed:
-        problems = {name: items[0]["description"] for name, items in failed.details.items()}
+        problems = failed.by_field()
         return await _page(
             rt, request, "account", status_code=422, problems={"delete_password": problems["password"]}
         )
@@ -270,7 +270,7 @@ async def change_email(
             rt, caller.account_id, form.get("email_password", ""), form.get("email", "")
         )
     except ValidationFailed as failed:
-        problems = {name: items[0]["description"] for name, items in failed.details.items()}
+        problems = failed.by_field()
         if "current_password" in problems:
             problems["email_password"] = problems.pop("current_password")
         return await _page(rt, request, "account", status_code=422, problems=problems, form=form)
