@@ -218,11 +218,13 @@ class Production:
 
 
 @contextmanager
-def production_setup(prefix: str, redis_url: str, **extra: str) -> Iterator[Production]:
+def production_setup(
+    prefix: str, redis_url: str, *, keep_database: bool = False, **extra: str
+) -> Iterator[Production]:
     """A temporary data folder, a fresh database (migrated) and an emptied Redis database."""
     import redis
 
-    with tempfile.TemporaryDirectory(prefix=prefix) as tmp, postgres_database() as url:
+    with tempfile.TemporaryDirectory(prefix=prefix) as tmp, postgres_database(keep=keep_database) as url:
         root = Path(tmp)
         port = free_port()
         values = {
@@ -240,7 +242,7 @@ def production_setup(prefix: str, redis_url: str, **extra: str) -> Iterator[Prod
 
 
 @contextmanager
-def postgres_database() -> Iterator[str]:
+def postgres_database(*, keep: bool = False) -> Iterator[str]:
     """A fresh, empty database for this run, dropped afterwards; yields its SQLAlchemy URL."""
     import asyncpg
 
@@ -260,7 +262,8 @@ def postgres_database() -> Iterator[str]:
     try:
         yield f"postgresql+asyncpg://root@127.0.0.1:5432/{name}"
     finally:
-        asyncio.run(execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        if not keep:
+            asyncio.run(execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
 
 
 def password_token(port: int, scopes: str = "read") -> str:

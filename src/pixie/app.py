@@ -46,6 +46,7 @@ from pixie.api.wellknown import router as wellknown_router
 from pixie.config import Settings
 from pixie.db.schema import check_at_head
 from pixie.infra.runtime import Runtime, build_runtime
+from pixie.logs import access_log
 from pixie.realtime import publisher
 from pixie.realtime.hub import Hub
 from pixie.services import setup
@@ -151,6 +152,7 @@ def create_app(
         finally:
             await hub.stop()
             await rt.stop()
+            access_log.flush()
 
     app = FastAPI(
         title="Pixie",

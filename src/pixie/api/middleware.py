@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import logging
 import secrets
 import time
 from collections.abc import Sequence
@@ -18,9 +17,8 @@ from pixie.api.deps import bearer_token, client_ip
 from pixie.errors import TooLarge, Unauthorized
 from pixie.infra.ratelimit import RateLimiter, Verdict, rule
 from pixie.infra.runtime import Runtime
+from pixie.logs import access_log
 from pixie.services import oauth
-
-log = logging.getLogger("pixie.access")
 
 
 async def send_error(
@@ -67,13 +65,8 @@ class RequestContext:
         try:
             await self.app(scope, receive, send_with_id)
         finally:
-            log.info(
-                "%s %s %s",
-                scope["method"],
-                scope["path"],
-                status,
-                extra={"status": status, "duration_ms": round((time.perf_counter() - started) * 1000, 2)},
-            )
+            duration_ms = round((time.perf_counter() - started) * 1000, 2)
+            access_log.record(scope["method"], scope["path"], status, duration_ms, request_id)
             structlog.contextvars.unbind_contextvars("request_id")
 
 

@@ -14,7 +14,13 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy import event, make_url
-from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
+from sqlalchemy.ext.asyncio import (
+    AsyncConnection,
+    AsyncEngine,
+    AsyncSession,
+    async_sessionmaker,
+    create_async_engine,
+)
 
 SQLITE_BUSY_TIMEOUT_MS = 10_000
 
@@ -87,6 +93,13 @@ class Database:
     async def read(self) -> AsyncIterator[AsyncSession]:
         async with self._reader() as session:
             yield session
+
+    @asynccontextmanager
+    async def read_connection(self) -> AsyncIterator[AsyncConnection]:
+        """A Core connection for reads that need no ORM objects (the hot read path): cheaper
+        than a session by the session's own bookkeeping."""
+        async with self.read_engine.connect() as connection:
+            yield connection
 
     async def dispose(self) -> None:
         await self.write_engine.dispose()

@@ -24,6 +24,7 @@ from pixie.infra.outbox import Dispatcher, Handlers, InProcessDispatcher, RedisS
 from pixie.infra.pubsub import InProcessPubSub, PubSub, RedisPubSub
 from pixie.infra.queue import RedisJobQueue, RedisWorkers
 from pixie.infra.ratelimit import RateLimiter
+from pixie.infra.render_cache import LocalRenderCache, RedisRenderCache, RenderCache
 from pixie.infra.search import SearchIndex, search_index_for
 from pixie.infra.storage import MediaStorage, build_storage
 
@@ -53,6 +54,7 @@ class Runtime:
     limiter: RateLimiter
     storage: MediaStorage
     feeds: HomeFeeds
+    renders: RenderCache
     redis: aioredis.Redis | None = None
     background: bool = True  # run the dispatcher, job runner and scheduler in this process
     job_queue: RedisJobQueue | None = None
@@ -204,6 +206,7 @@ def _build(
         limiter=limiter,
         storage=build_storage(settings),
         feeds=RedisFeeds(client, size=settings.home_feed_size) if client is not None else NoFeeds(),
+        renders=RedisRenderCache(client) if client is not None else LocalRenderCache(),
         redis=client,
         background=background,
         job_queue=job_queue,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Collection
 from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
@@ -13,6 +14,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from pixie.config import RegistrationMode
+from pixie.db.idlist import one_of
 from pixie.db.types import utcnow
 from pixie.errors import Forbidden, Invalid, NotFound
 from pixie.infra.outbox import DomainEvent, record
@@ -273,6 +275,13 @@ async def get_account(rt: Runtime, account_id: int) -> Account:
     if account is None or account.suspended_at is not None:
         raise NotFound()
     return account
+
+
+async def accounts_by_id(session: AsyncSession, ids: Collection[int]) -> list[Account]:
+    """These accounts, in one query (for rendering: the caller decided who may see them)."""
+    if not ids:
+        return []
+    return list(await session.scalars(select(Account).where(one_of(Account.id, set(ids)))))
 
 
 async def _account_and_user(session: AsyncSession, condition: Any) -> tuple[Account, User]:

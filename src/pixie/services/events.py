@@ -73,12 +73,15 @@ class StatusCreated(DomainEvent):
     status_id: int
     account_id: int
     visibility: str
+    in_reply_to_id: int | None = None
+    remix_of_id: int | None = None
 
 
 class StatusDeleted(DomainEvent):
     type = "status.deleted"
     status_id: int
     account_id: int
+    in_reply_to_id: int | None = None
 
 
 class FollowCreated(DomainEvent):

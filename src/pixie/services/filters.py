@@ -26,9 +26,11 @@ from pixie.infra.outbox import record
 from pixie.infra.runtime import Runtime
 from pixie.models.filters import Filter, FilterKeyword, FilterStatus
 from pixie.models.media import MediaAttachment
+from pixie.models.statuses import Status
 from pixie.services import events
 from pixie.services.filter_rules import ACTIONS, CONTEXTS, FilterView, Screen, hides
-from pixie.services.status_views import StatusView, visible_status
+from pixie.services.page_state import PageState
+from pixie.services.status_views import StatusView, views_of, visible_status
 
 MAX_FILTERS = 100
 MAX_KEYWORDS = 200  # per filter
@@ -381,6 +383,18 @@ async def apply(
         await descriptions(session, {(v.reblog or v).status.id for v in views}) if screen.reads_text else {}
     )
     return screen_views(screen, views, described, drop=context is not None)
+
+
+async def screen_page(session: AsyncSession, state: PageState, context: str | None) -> None:
+    """Screens a page with the viewer's filters, when it keeps any: posts a filter hides leave
+    the page (in a context), the others carry their matches."""
+    if not state.has_filters or state.viewer_id is None or not state.posts:
+        return
+    found = {s.id: s for s in await session.scalars(select(Status).where(one_of(Status.id, state.ids)))}
+    views = await views_of(session, [found[i] for i in state.ids if i in found], state.viewer_id)
+    kept = {v.status.id: v.filtered for v in await apply(session, state.viewer_id, context, views)}
+    state.posts = [p for p in state.posts if p.id in kept]
+    state.filtered = {i: matches for i, matches in kept.items() if matches}
 
 
 # --- the v1 API: one keyword per filter, its id the keyword's ---------------------------------------

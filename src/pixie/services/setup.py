@@ -12,6 +12,7 @@ from pixie.services import (
     maintenance,
     media,
     polls,
+    render_invalidation,
     scheduled,
     search,
     timelines,
@@ -26,6 +27,7 @@ def install(rt: Runtime) -> TokenCache:
     maintenance.install(rt)
     media.install(rt)
     polls.install(rt)
+    render_invalidation.install(rt)
     scheduled.install(rt)
     search.install(rt)
     timelines.install(rt)

@@ -131,7 +131,12 @@ async def view_keys(
 
 
 async def _views(
-    session: AsyncSession, statuses: list[Status], viewer_id: int | None = None, reuse: Reuse | None = None
+    session: AsyncSession,
+    statuses: list[Status],
+    viewer_id: int | None = None,
+    reuse: Reuse | None = None,
+    *,
+    with_polls: bool = True,
 ) -> list[StatusView]:
     """Everything a page of statuses renders with, reblogged originals included, in a constant
     number of queries."""
@@ -178,7 +183,7 @@ async def _views(
             .where(one_of(StatusTag.status_id, to_load))
         ):
             tagged.setdefault(status_id, []).append(tag)
-    with_polls = await polls.load(session, ids, viewer_id)
+    loaded_polls = await polls.load(session, ids, viewer_id) if with_polls else {}
     made_from = await generations.of_statuses(
         session, {s.generation_id for s in everything if s.generation_id is not None}
     )
@@ -194,7 +199,7 @@ async def _views(
             reblogged=s.id in reblogged,
             muted=(s.conversation_id or s.id) in muted,
             pinned=s.id in pinned,
-            poll=with_polls.get(s.id),
+            poll=loaded_polls.get(s.id),
             media=attachments.get(s.id, []),
             rendered=kept.get(s.id),
             generation=made_from.get(s.generation_id) if s.generation_id is not None else None,
@@ -269,6 +274,16 @@ async def views_by_id(session: AsyncSession, ids: list[int], viewer_id: int | No
         await session.scalars(select(Status).where(one_of(Status.id, set(ids)), visible_to(viewer_id)))
     )
     return {v.status.id: v for v in await _views(session, found, viewer_id)}
+
+
+async def unscreened_views(session: AsyncSession, ids: Collection[int]) -> list[StatusView]:
+    """The statuses among ``ids``, reblogged originals included, as an anonymous reader's views
+    but without asking who may see them: for rendering what the caller already knows its reader
+    may see (the shared part of a status, kept for every reader)."""
+    if not ids:
+        return []
+    found = list(await session.scalars(select(Status).where(one_of(Status.id, set(ids)))))
+    return await _views(session, found, None, with_polls=False)  # polls are rendered per reader
 
 
 async def views_of(

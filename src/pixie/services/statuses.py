@@ -272,7 +272,13 @@ async def insert(
                 )
     record(
         session,
-        events.StatusCreated(status_id=status.id, account_id=account_id, visibility=status.visibility),
+        events.StatusCreated(
+            status_id=status.id,
+            account_id=account_id,
+            visibility=status.visibility,
+            in_reply_to_id=status.in_reply_to_id,
+            remix_of_id=status.remix_of_id,
+        ),
     )
     # Last, so that the author's row is locked for as short a time as can be: one author's
     # posts at the same moment wait on it for each other.
@@ -337,7 +343,12 @@ async def delete(rt: Runtime, status_id: int, account_id: int) -> StatusView:
             await count_statuses(session, rebloggers_id, -1)
             record(session, events.StatusDeleted(status_id=reblog_id, account_id=rebloggers_id))
         await session.execute(delete_rows(StatusPin).where(StatusPin.status_id == status.id))
-        record(session, events.StatusDeleted(status_id=status.id, account_id=account_id))
+        record(
+            session,
+            events.StatusDeleted(
+                status_id=status.id, account_id=account_id, in_reply_to_id=status.in_reply_to_id
+            ),
+        )
     return view
 
 

@@ -16,10 +16,11 @@ from collections.abc import Sequence
 from functools import cache
 from typing import Any
 
-from sqlalchemy import BigInteger, Select, and_, bindparam, exists, or_, select
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy import BigInteger, Integer, Select, and_, bindparam, exists, or_, select
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
 from pixie.db.idlist import joined, one_of_param, split_ids
+from pixie.db.prepared import Prepared
 from pixie.errors import NotFound
 from pixie.infra.outbox import Delivery
 from pixie.infra.runtime import Runtime
@@ -30,7 +31,8 @@ from pixie.models.media import MediaAttachment
 from pixie.models.reactions import StatusPin
 from pixie.models.statuses import Status, StatusTag, Tag
 from pixie.models.tag_follows import FollowedTag
-from pixie.services import events, filters
+from pixie.services import events, filters, page_state
+from pixie.services.page_state import PageState
 from pixie.services.paging import Paging
 from pixie.services.status_views import Reuse, StatusView, views_of
 from pixie.services.text import fold_hashtag
@@ -197,6 +199,82 @@ async def home(rt: Runtime, viewer_id: int, paging: Paging, reuse: Reuse | None 
         )
 
 
+# --- pages as ``PageState``: the posts' ids and the reader's marks in one statement ---------------
+
+
+@cache
+def _home_state_among(ascending: bool) -> Prepared:
+    """The page among feed candidates (``ids``) that the home rule keeps, at most ``limit``."""
+    order = Status.id.asc() if ascending else Status.id.desc()
+    page = (
+        select(Status)
+        .where(one_of_param(Status.id, "ids"), home_rule(bindparam("viewer", type_=BigInteger)))  # type: ignore[arg-type]
+        .order_by(order)
+        .limit(bindparam("limit", type_=Integer))
+    )
+    return Prepared(page_state.statement(page, bindparam("viewer", type_=BigInteger)))
+
+
+async def _state_among(
+    db: AsyncSession | AsyncConnection, viewer_id: int, ids: list[int], limit: int, *, ascending: bool
+) -> PageState:
+    connection = await db.connection() if isinstance(db, AsyncSession) else db
+    bound = {"viewer": viewer_id, "ids": ids, "limit": limit}
+    return page_state.read_rows(viewer_id, await _home_state_among(ascending).rows(connection, bound))
+
+
+async def _state_from_feed(rt: Runtime, viewer_id: int, paging: Paging, limit: int) -> PageState | None:
+    """The common page: one feed read and one statement on a bare connection. None when the
+    feed cannot answer alone (missing, short of a page, paging past what it holds) or the
+    viewer keeps filters."""
+    ascending = paging.min_id is not None
+    window = await rt.feeds.window(
+        viewer_id,
+        max_id=paging.max_id,
+        since_id=None if ascending else paging.since_id,
+        min_id=paging.min_id,
+        count=limit + _SPARE,
+    )
+    if window is None:
+        return None
+    if ascending and window.full and (window.oldest is None or (paging.min_id or 0) < window.oldest):
+        return None
+    async with rt.db.read_connection() as connection:
+        state = await _state_among(connection, viewer_id, window.ids, limit, ascending=ascending)
+    # Short of a page while the feed or the database may hold more: read on below.
+    complete = len(state.posts) == limit or (
+        len(window.ids) < limit + _SPARE and (ascending or not window.full)
+    )
+    return state if complete and not state.has_filters else None
+
+
+async def home_state(rt: Runtime, viewer_id: int, paging: Paging) -> PageState:
+    """The home timeline's page (see ``home``) as a ``PageState``."""
+    limit = min(max(paging.limit, 1), MAX_PAGE)
+    if rt.feeds.kept and (state := await _state_from_feed(rt, viewer_id, paging, limit)) is not None:
+        return state
+    async with rt.db.read() as session:
+        found = await _page_from_feed(rt, session, viewer_id, paging, limit) if rt.feeds.kept else None
+        if found is None:
+            found = await _query_page(session, viewer_id, paging)
+        ids = [s.id for s in found]
+        state = await _state_among(session, viewer_id, ids, limit, ascending=paging.min_id is not None)
+        await filters.screen_page(session, state, "home")
+        return state
+
+
+async def timeline_state(
+    rt: Runtime, query: Select[Status], paging: Paging, viewer_id: int | None, context: str
+) -> PageState:
+    """A page of ``query`` for the viewer, through the viewer's filters of ``context``."""
+    page = paging.apply(query, Status.id, most=MAX_TIMELINE_PAGE)
+    async with rt.db.read() as session:
+        statement = page_state.statement(page, bindparam("viewer", viewer_id, type_=BigInteger))
+        state = page_state.read_rows(viewer_id, await session.execute(statement))
+        await filters.screen_page(session, state, context)
+        return state
+
+
 # --- the public, hashtag and account timelines ---------------------------------------------------
 MAX_TIMELINE_PAGE = 40
 
@@ -211,20 +289,19 @@ async def timeline_page(
         return await filters.apply(session, viewer_id, context, views)
 
 
-async def account_statuses(
+async def account_statuses_query(
     rt: Runtime,
     account_id: int,
     viewer_id: int | None,
-    paging: Paging,
     *,
     exclude_replies: bool = False,
     exclude_reblogs: bool = False,
     only_media: bool = False,
     pinned: bool = False,
     tagged: str | None = None,
-) -> list[StatusView]:
-    """An account's posts (and reblogs) that the viewer may see, newest first; with ``pinned``,
-    only those it pinned (in the same order, as on Mastodon)."""
+) -> Select[Status]:
+    """An account's posts (and reblogs) that the viewer may see; with ``pinned``, only those it
+    pinned (newest first, as on Mastodon). 404 for an account that is gone or suspended."""
     async with rt.db.read() as session:
         account = await session.get(Account, account_id)
         if account is None or account.suspended_at is not None:
@@ -247,7 +324,23 @@ async def account_statuses(
         query = query.where(or_(Status.in_reply_to_id.is_(None), Status.in_reply_to_account_id == account_id))
     if tagged:
         query = query.where(_has_tag(tagged))
+    return query
+
+
+async def account_statuses(
+    rt: Runtime, account_id: int, viewer_id: int | None, paging: Paging, **options: Any
+) -> list[StatusView]:
+    """An account's posts that the viewer may see, newest first (``account_statuses_query``'s
+    options)."""
+    query = await account_statuses_query(rt, account_id, viewer_id, **options)
     return await timeline_page(rt, query, paging, viewer_id, "account")
+
+
+async def account_statuses_state(
+    rt: Runtime, account_id: int, viewer_id: int | None, paging: Paging, **options: Any
+) -> PageState:
+    query = await account_statuses_query(rt, account_id, viewer_id, **options)
+    return await timeline_state(rt, query, paging, viewer_id, "account")
 
 
 def _has_media() -> Any:
@@ -282,20 +375,18 @@ def public_rule(viewer_id: Any, *, only_media: bool = False, tag: str | None = N
     return rule
 
 
-async def public_timeline(
-    rt: Runtime,
+def public_query(
     viewer_id: int | None,
-    paging: Paging,
     *,
     tag: str | None = None,
     any_tags: Sequence[str] = (),
     all_tags: Sequence[str] = (),
     none_tags: Sequence[str] = (),
     only_media: bool = False,
-) -> list[StatusView]:
+) -> Select[Status]:
     """Public posts (not unlisted ones, nor reblogs, as on Mastodon) of the whole instance, or of
-    one hashtag, newest first. With a hashtag: ``any_tags`` are also taken, every one of
-    ``all_tags`` must be there too, and none of ``none_tags`` may be; still one query per page."""
+    one hashtag. With a hashtag: ``any_tags`` are also taken, every one of ``all_tags`` must be
+    there too, and none of ``none_tags`` may be; still one query per page."""
     query = select(Status).where(public_rule(viewer_id, only_media=only_media))
     if tag is not None:
         query = query.where(_has_tag(tag, *any_tags[:MAX_TAGS_PER_MODE]))
@@ -303,7 +394,18 @@ async def public_timeline(
             query = query.where(_has_tag(name))
         if none_tags:
             query = query.where(~_has_tag(*none_tags[:MAX_TAGS_PER_MODE]))
-    return await timeline_page(rt, query, paging, viewer_id, "public")
+    return query
+
+
+async def public_timeline(
+    rt: Runtime, viewer_id: int | None, paging: Paging, **options: Any
+) -> list[StatusView]:
+    """The public timeline (``public_query``'s options), newest first."""
+    return await timeline_page(rt, public_query(viewer_id, **options), paging, viewer_id, "public")
+
+
+async def public_state(rt: Runtime, viewer_id: int | None, paging: Paging, **options: Any) -> PageState:
+    return await timeline_state(rt, public_query(viewer_id, **options), paging, viewer_id, "public")
 
 
 # --- fan-out on write (Redis) ---------------------------------------------------------------------

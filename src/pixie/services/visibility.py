@@ -30,6 +30,12 @@ from pixie.models.statuses import Mention, Status
 PUBLIC_VISIBILITIES = ("public", "unlisted")
 
 
+def _public(table: Any) -> Any:
+    # Compared one by one rather than IN (...): an IN of literals is re-rendered into the SQL on
+    # every execution, which costs more than the rest of a cached statement.
+    return or_(*(table.visibility == v for v in PUBLIC_VISIBILITIES))
+
+
 def blocked_between(viewer_id: int, account_id: Any) -> Any:
     """A SQL condition: ``viewer_id`` blocks the account (a column or an id), or is blocked by it."""
     return exists(
@@ -77,7 +83,7 @@ def _visible(table: Any, viewer_id: int | None) -> Any:
     )
     shown = and_(table.deleted_at.is_(None), author_active)
     if viewer_id is None:
-        return and_(shown, table.visibility.in_(PUBLIC_VISIBILITIES))
+        return and_(shown, _public(table))
     mention = aliased(Mention)
     mentioned = exists(
         select(mention.status_id).where(mention.status_id == table.id, mention.account_id == viewer_id)
@@ -89,7 +95,7 @@ def _visible(table: Any, viewer_id: int | None) -> Any:
     return and_(
         shown,
         or_(
-            table.visibility.in_(PUBLIC_VISIBILITIES),
+            _public(table),
             table.account_id == viewer_id,
             mentioned,
             and_(table.visibility == "private", follower),

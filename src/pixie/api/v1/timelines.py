@@ -9,11 +9,11 @@ from pixie.api.pagination import PageQuery, link_header
 from pixie.api.params import params, query_schema
 from pixie.api.responses import RawJSON
 from pixie.api.schemas import Status
-from pixie.convert import statuses as convert
+from pixie.convert import status_pages
 from pixie.errors import BadRequest
 from pixie.infra.runtime import Runtime
 from pixie.services import timelines
-from pixie.services.status_views import StatusView
+from pixie.services.page_state import PageState
 
 router = APIRouter(tags=["timelines"])
 
@@ -44,11 +44,10 @@ class TagTimelineQuery(PublicTimelineQuery):
         return [name.removeprefix("#") for name in ([raw] if isinstance(raw, str) else raw) if name]
 
 
-def _page(request: Request, rt: Runtime, views: list[StatusView]) -> RawJSON:
-    return RawJSON(
-        convert.status_page(rt.settings, views),
-        headers=link_header(rt.settings, request, [v.status.id for v in views]),
-    )
+async def _page(request: Request, rt: Runtime, state: PageState | None) -> RawJSON:
+    if state is None:
+        return RawJSON(b"[]")
+    return RawJSON(await status_pages.page(rt, state), headers=link_header(rt.settings, request, state.ids))
 
 
 class HomeTimelineQuery(PageQuery):
@@ -68,8 +67,8 @@ async def home_timeline(
     query: HomeTimelineQuery = Depends(params(HomeTimelineQuery)),
     rt: Runtime = Depends(runtime),
 ) -> RawJSON:
-    views = await timelines.home(rt, caller.account_id, query.paging(default_limit=20), convert.reusable)
-    return _page(request, rt, views)
+    state = await timelines.home_state(rt, caller.account_id, query.paging(default_limit=20))
+    return await _page(request, rt, state)
 
 
 @router.get(
@@ -86,7 +85,7 @@ async def account_statuses(
     query: AccountStatusesQuery = Depends(params(AccountStatusesQuery)),
     rt: Runtime = Depends(runtime),
 ) -> RawJSON:
-    views = await timelines.account_statuses(
+    state = await timelines.account_statuses_state(
         rt,
         parse_id(account_id),
         caller.viewer_id,
@@ -97,7 +96,7 @@ async def account_statuses(
         pinned=query.pinned,
         tagged=query.tagged,
     )
-    return _page(request, rt, views)
+    return await _page(request, rt, state)
 
 
 @router.get(
@@ -114,11 +113,11 @@ async def public_timeline(
     rt: Runtime = Depends(runtime),
 ) -> RawJSON:
     if query.remote:
-        return _page(request, rt, [])  # no remote posts: Pixie does not federate
-    views = await timelines.public_timeline(
+        return await _page(request, rt, None)  # no remote posts: Pixie does not federate
+    state = await timelines.public_state(
         rt, caller.viewer_id, query.paging(default_limit=20), only_media=query.only_media
     )
-    return _page(request, rt, views)
+    return await _page(request, rt, state)
 
 
 @router.get(
@@ -138,8 +137,8 @@ async def tag_timeline(
     if "\x00" in hashtag:
         raise BadRequest("Parameters may not contain NUL characters")
     if query.remote:
-        return _page(request, rt, [])
-    views = await timelines.public_timeline(
+        return await _page(request, rt, None)
+    state = await timelines.public_state(
         rt,
         caller.viewer_id,
         query.paging(default_limit=20),
@@ -149,4 +148,4 @@ async def tag_timeline(
         none_tags=query.names(query.none),
         only_media=query.only_media,
     )
-    return _page(request, rt, views)
+    return await _page(request, rt, state)
