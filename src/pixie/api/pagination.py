@@ -33,7 +33,7 @@ def link_header(settings: Settings, request: Request, cursors: list[int]) -> dic
         (k, v) for k, v in request.query_params.multi_items() if k not in ("max_id", "since_id", "min_id")
     ]
     # The path as sent, percent-encoded: a header carries ASCII only (a #Σοφία timeline).
-    base = settings.url(quote(request.url.path, safe="/:@!$&'()*+,;="))
+    base = settings.url(quote(request.scope["path"], safe="/:@!$&'()*+,;="))
     next_url = f"{base}?{urlencode([*kept, ('max_id', str(cursors[-1]))])}"
     prev_url = f"{base}?{urlencode([*kept, ('min_id', str(cursors[0]))])}"
     return {"Link": f'<{next_url}>; rel="next", <{prev_url}>; rel="prev"'}

@@ -65,6 +65,7 @@ class Database:
         if self.is_sqlite:
             self.write_engine = _sqlite_engine(url, writer=True)
             self.read_engine = _sqlite_engine(url, writer=False)
+            self.hot_engine = self.read_engine
         else:
             # A schema other than public keeps test runs apart on one database.
             connect_args = {"server_settings": {"search_path": schema}} if schema else {}
@@ -80,6 +81,27 @@ class Database:
             # sees its own snapshot either way, and a BEGIN and a ROLLBACK cost two round trips
             # per session, which a short read (a handler's one query) feels. Same pool.
             self.read_engine = self.write_engine.execution_options(isolation_level="AUTOCOMMIT")
+            # Some statements of the hot read path (the public timeline's page) are planned anew
+            # on every execution under PostgreSQL's default (its estimate of the one plan for
+            # every value looks worse than it runs): a millisecond or more each time, several
+            # times what running it costs. Their connections ask for that one plan. Others (the
+            # home page) run better as the default decides, so this is a pool of its own.
+            hot_args = {
+                **connect_args,
+                "server_settings": {
+                    **connect_args.get("server_settings", {}),
+                    "plan_cache_mode": "force_generic_plan",
+                },
+            }
+            self.hot_engine = create_async_engine(
+                url,
+                echo=echo,
+                pool_size=max(pool_size // 2, 2),
+                max_overflow=pool_size // 2,
+                pool_reset_on_return=None,
+                connect_args=hot_args,
+                isolation_level="AUTOCOMMIT",
+            )
         self._writer = async_sessionmaker(self.write_engine, expire_on_commit=False)
         self._reader = async_sessionmaker(self.read_engine, expire_on_commit=False)
 
@@ -95,13 +117,16 @@ class Database:
             yield session
 
     @asynccontextmanager
-    async def read_connection(self) -> AsyncIterator[AsyncConnection]:
+    async def read_connection(self, *, generic_plans: bool = False) -> AsyncIterator[AsyncConnection]:
         """A Core connection for reads that need no ORM objects (the hot read path): cheaper
-        than a session by the session's own bookkeeping."""
-        async with self.read_engine.connect() as connection:
+        than a session by the session's own bookkeeping. ``generic_plans``: on PostgreSQL, one
+        whose statements keep one plan for every value (see ``hot_engine``)."""
+        async with (self.hot_engine if generic_plans else self.read_engine).connect() as connection:
             yield connection
 
     async def dispose(self) -> None:
         await self.write_engine.dispose()
+        if not self.is_sqlite:
+            await self.hot_engine.dispose()
         if self.is_sqlite:  # on PostgreSQL both share one pool
             await self.read_engine.dispose()

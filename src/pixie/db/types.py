@@ -6,6 +6,8 @@ from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import DateTime, Dialect
+from sqlalchemy.ext.compiler import compiles
+from sqlalchemy.sql.functions import FunctionElement
 from sqlalchemy.types import TypeDecorator
 
 
@@ -36,3 +38,22 @@ class UTCDateTime(TypeDecorator[datetime]):
 
 def utcnow() -> datetime:
     return datetime.now(UTC)
+
+
+class sql_now(FunctionElement[datetime]):  # noqa: N801 (a SQL function, named as one)
+    """The database's clock, read when a statement runs: a statement built once and kept (the
+    hot read path's) must not carry the moment it was built. UTC on both databases, in the form
+    ``UTCDateTime`` stores (SQLite compares text; its clock has milliseconds, which is enough)."""
+
+    type = DateTime(timezone=True)
+    inherit_cache = True
+
+
+@compiles(sql_now)
+def _now_default(element: sql_now, compiler: Any, **kw: Any) -> str:
+    return "CURRENT_TIMESTAMP"
+
+
+@compiles(sql_now, "sqlite")
+def _now_sqlite(element: sql_now, compiler: Any, **kw: Any) -> str:
+    return "strftime('%Y-%m-%d %H:%M:%f', 'now')"

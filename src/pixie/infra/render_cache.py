@@ -13,12 +13,15 @@ never stale. Everything here can be rebuilt from the database.
 from __future__ import annotations
 
 import itertools
+import time
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
 import redis.asyncio as aioredis
 from cachetools import LRUCache
+
+from pixie.infra.pubsub import RESET, PubSub
 
 # Kept renderings expire after a day unread: a day-old post is rarely read again.
 TTL_SECONDS = 86_400
@@ -166,3 +169,69 @@ class RedisRenderCache:
         names = [key async for key in self._client.scan_iter(match=f"{self._prefix}*", count=1000)]
         for start in range(0, len(names), 1000):
             await self._client.delete(*names[start : start + 1000])
+
+
+class LayeredRenderCache:
+    """Redis's renderings with a copy in this process on top, so a page whose posts were read a
+    moment ago costs no round trip. The copy is filled only from reads of Redis (which give
+    current versions), and only when no invalidation arrived while the read was on its way (it
+    may have been answered before the change). Every process drops a name at once when any of
+    them forgets it (pub/sub; a reconnection, which may have lost messages, drops everything),
+    and nothing is kept longer than ``local_seconds`` in any case."""
+
+    CHANNEL = "renders"
+
+    def __init__(
+        self, shared: RedisRenderCache, pubsub: PubSub, *, local_seconds: float = 10.0, most: int = 50_000
+    ) -> None:
+        self._shared = shared
+        self._pubsub = pubsub
+        self._seconds = local_seconds
+        self._most = most
+        self._local: dict[str, tuple[float, bytes]] = {}
+        self._invalidations = 0
+        pubsub.subscribe(self.CHANNEL, self._on_message)
+
+    async def _on_message(self, message: str) -> None:
+        self._invalidations += 1
+        if message == RESET:
+            self._local.clear()
+            return
+        for name in message.split(","):
+            self._local.pop(name, None)
+
+    async def read(self, names: Sequence[str]) -> Lookup:
+        now = time.monotonic()
+        found: dict[str, bytes] = {}
+        wanted: list[str] = []
+        for name in names:
+            kept = self._local.get(name)
+            if kept is not None and kept[0] > now:
+                found[name] = kept[1]
+            else:
+                wanted.append(name)
+        if not wanted:
+            return Lookup(found, {})
+        invalidations = self._invalidations
+        fetched = await self._shared.read(wanted)
+        if invalidations == self._invalidations:
+            if len(self._local) > self._most:
+                self._local.clear()  # crude, and rare: the hot set refills in a moment
+            expires = now + self._seconds
+            for name, kept_bytes in fetched.found.items():
+                self._local[name] = (expires, kept_bytes)
+        found.update(fetched.found)
+        return Lookup(found, fetched.versions)
+
+    async def write(self, renderings: Sequence[tuple[str, str, bytes]]) -> None:
+        await self._shared.write(renderings)
+
+    async def forget(self, names: Iterable[str]) -> None:
+        listed = list(names)
+        if listed:
+            await self._shared.forget(listed)
+            await self._pubsub.publish(self.CHANNEL, ",".join(listed))
+
+    async def clear(self) -> None:
+        await self._shared.clear()
+        await self._pubsub.publish(self.CHANNEL, RESET)

@@ -24,7 +24,7 @@ from pixie.infra.outbox import Dispatcher, Handlers, InProcessDispatcher, RedisS
 from pixie.infra.pubsub import InProcessPubSub, PubSub, RedisPubSub
 from pixie.infra.queue import RedisJobQueue, RedisWorkers
 from pixie.infra.ratelimit import RateLimiter
-from pixie.infra.render_cache import LocalRenderCache, RedisRenderCache, RenderCache
+from pixie.infra.render_cache import LayeredRenderCache, LocalRenderCache, RedisRenderCache, RenderCache
 from pixie.infra.search import SearchIndex, search_index_for
 from pixie.infra.storage import MediaStorage, build_storage
 
@@ -206,7 +206,9 @@ def _build(
         limiter=limiter,
         storage=build_storage(settings),
         feeds=RedisFeeds(client, size=settings.home_feed_size) if client is not None else NoFeeds(),
-        renders=RedisRenderCache(client) if client is not None else LocalRenderCache(),
+        renders=LayeredRenderCache(RedisRenderCache(client), pubsub)
+        if client is not None
+        else LocalRenderCache(),
         redis=client,
         background=background,
         job_queue=job_queue,

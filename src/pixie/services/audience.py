@@ -2,7 +2,7 @@
 for every listening viewer at once.
 
 A rule is the SQL condition a timeline reads with (``timelines.home_rule``,
-``timelines.public_rule``, ``lists.list_rule``); here the viewer is a column instead of a bound id,
+``public_timelines.public_rule``, ``lists.list_rule``); here the viewer is a column instead of a bound id,
 so one query answers for a thousand viewers. What a stream carries is then exactly what the
 timeline would show the same viewer at that moment: visibility, blocks both ways, mutes and
 ``show_reblogs``, exclusive lists and reply rules included.
@@ -21,7 +21,7 @@ from pixie.db.idlist import one_of
 from pixie.models.accounts import Account
 from pixie.models.lists import List
 from pixie.models.statuses import Status
-from pixie.services import lists, timelines
+from pixie.services import lists, public_timelines, timelines
 
 _VIEWER = "pixie_viewer"
 _viewer_id = literal_column(f"{_VIEWER}.id", BigInteger())
@@ -36,7 +36,7 @@ def home() -> Rule:
 
 
 def public(*, only_media: bool = False, tag: str | None = None) -> Rule:
-    return lambda viewer: timelines.public_rule(viewer, only_media=only_media, tag=tag)
+    return lambda viewer: public_timelines.public_rule(viewer, only_media=only_media, tag=tag)
 
 
 def of_list(found: List) -> Rule:

@@ -21,8 +21,8 @@ from pixie.models.statuses import Status
 from pixie.services import events
 from pixie.services.follows import Page, account_page, visible_account
 from pixie.services.paging import Paging
+from pixie.services.public_timelines import TimelineQuery, timeline_page
 from pixie.services.status_views import StatusView
-from pixie.services.timelines import timeline_page
 from pixie.services.visibility import not_muted, visible_to
 
 MAX_TITLE = 256
@@ -220,7 +220,9 @@ async def timeline(rt: Runtime, owner_id: int, list_id: int, paging: Paging) -> 
     """The members' posts that the owner may see, newest first."""
     async with rt.db.read() as session:
         found = await _owned(session, owner_id, list_id)
-    return await timeline_page(rt, select(Status).where(list_rule(found)), paging, owner_id, "home")
+    return await timeline_page(
+        rt, TimelineQuery(select(Status).where(list_rule(found))), paging, owner_id, "home"
+    )
 
 
 def list_rule(found: List) -> Any:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, TypeVarTuple
 
-from sqlalchemy import Select
+from sqlalchemy import BigInteger, Integer, Select, bindparam
 from sqlalchemy.orm import InstrumentedAttribute
 
 Ts = TypeVarTuple("Ts")
@@ -32,3 +32,30 @@ class Paging:
 
     def newest_first(self, rows: list[Any]) -> list[Any]:
         return rows[::-1] if self.min_id is not None else rows
+
+    # Statements built once and kept (the hot read path) take the cursors as bound parameters:
+    # ``shape`` says which the statement has, ``bound`` gives their values.
+    @property
+    def shape(self) -> Shape:
+        return (self.max_id is not None, self.since_id is not None, self.min_id is not None)
+
+    def bound(self, *, most: int) -> dict[str, int]:
+        values = {"max_id": self.max_id, "since_id": self.since_id, "min_id": self.min_id}
+        return {k: v for k, v in values.items() if v is not None} | {"limit": min(max(self.limit, 1), most)}
+
+
+Shape = tuple[bool, bool, bool]
+
+
+def apply_shape(query: Select[*Ts], column: InstrumentedAttribute[int], shape: Shape) -> Select[*Ts]:
+    """``Paging.apply`` with bound parameters, for a statement of this shape kept for reuse."""
+    has_max, has_since, has_min = shape
+    if has_max:
+        query = query.where(column < bindparam("max_id", type_=BigInteger))
+    if has_since:
+        query = query.where(column > bindparam("since_id", type_=BigInteger))
+    if has_min:
+        query = query.where(column > bindparam("min_id", type_=BigInteger)).order_by(column.asc())
+    else:
+        query = query.order_by(column.desc())
+    return query.limit(bindparam("limit", type_=Integer))

@@ -16,7 +16,7 @@ from pixie.infra.runtime import Runtime
 from pixie.models.accounts import Account
 from pixie.models.reactions import Bookmark, Favourite
 from pixie.models.statuses import Status
-from pixie.services import events, notifying, statuses, timelines
+from pixie.services import events, notifying, public_timelines, statuses
 from pixie.services.paging import Paging
 from pixie.services.status_views import (
     StatusView,
@@ -117,7 +117,11 @@ async def _reacted(
     async with rt.db.read() as session:
         rows = paging.newest_first(
             list(
-                (await session.execute(paging.apply(query, model.id, most=timelines.MAX_TIMELINE_PAGE))).all()
+                (
+                    await session.execute(
+                        paging.apply(query, model.id, most=public_timelines.MAX_TIMELINE_PAGE)
+                    )
+                ).all()
             )
         )
         views = await views_of(session, [row[1] for row in rows], account_id)

@@ -12,7 +12,6 @@ pages are the same either way (a test compares them).
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
 from functools import cache
 from typing import Any
 
@@ -21,21 +20,16 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
 from pixie.db.idlist import joined, one_of_param, split_ids
 from pixie.db.prepared import Prepared
-from pixie.errors import NotFound
 from pixie.infra.outbox import Delivery
 from pixie.infra.runtime import Runtime
-from pixie.models.accounts import Account
 from pixie.models.follows import Follow
 from pixie.models.lists import List, ListAccount
-from pixie.models.media import MediaAttachment
-from pixie.models.reactions import StatusPin
-from pixie.models.statuses import Status, StatusTag, Tag
+from pixie.models.statuses import Status, StatusTag
 from pixie.models.tag_follows import FollowedTag
 from pixie.services import events, filters, page_state
 from pixie.services.page_state import PageState
 from pixie.services.paging import Paging
 from pixie.services.status_views import Reuse, StatusView, views_of
-from pixie.services.text import fold_hashtag
 from pixie.services.visibility import not_muted, visible_to
 
 log = logging.getLogger("pixie.timelines")
@@ -261,151 +255,6 @@ async def home_state(rt: Runtime, viewer_id: int, paging: Paging) -> PageState:
         state = await _state_among(session, viewer_id, ids, limit, ascending=paging.min_id is not None)
         await filters.screen_page(session, state, "home")
         return state
-
-
-async def timeline_state(
-    rt: Runtime, query: Select[Status], paging: Paging, viewer_id: int | None, context: str
-) -> PageState:
-    """A page of ``query`` for the viewer, through the viewer's filters of ``context``."""
-    page = paging.apply(query, Status.id, most=MAX_TIMELINE_PAGE)
-    async with rt.db.read() as session:
-        statement = page_state.statement(page, bindparam("viewer", viewer_id, type_=BigInteger))
-        state = page_state.read_rows(viewer_id, await session.execute(statement))
-        await filters.screen_page(session, state, context)
-        return state
-
-
-# --- the public, hashtag and account timelines ---------------------------------------------------
-MAX_TIMELINE_PAGE = 40
-
-
-async def timeline_page(
-    rt: Runtime, query: Select[Status], paging: Paging, viewer_id: int | None, context: str
-) -> list[StatusView]:
-    """A page of ``query`` for the viewer, through the viewer's filters of ``context``."""
-    async with rt.db.read() as session:
-        found = list(await session.scalars(paging.apply(query, Status.id, most=MAX_TIMELINE_PAGE)))
-        views = await views_of(session, paging.newest_first(found), viewer_id)
-        return await filters.apply(session, viewer_id, context, views)
-
-
-async def account_statuses_query(
-    rt: Runtime,
-    account_id: int,
-    viewer_id: int | None,
-    *,
-    exclude_replies: bool = False,
-    exclude_reblogs: bool = False,
-    only_media: bool = False,
-    pinned: bool = False,
-    tagged: str | None = None,
-) -> Select[Status]:
-    """An account's posts (and reblogs) that the viewer may see; with ``pinned``, only those it
-    pinned (newest first, as on Mastodon). 404 for an account that is gone or suspended."""
-    async with rt.db.read() as session:
-        account = await session.get(Account, account_id)
-        if account is None or account.suspended_at is not None:
-            raise NotFound()
-    query = select(Status).where(Status.account_id == account_id, visible_to(viewer_id))
-    if only_media:
-        query = query.where(_has_media())
-    if pinned:
-        query = query.where(
-            exists(
-                select(StatusPin.id).where(
-                    StatusPin.status_id == Status.id, StatusPin.account_id == account_id
-                )
-            )
-        )
-    if exclude_reblogs:
-        query = query.where(Status.reblog_of_id.is_(None))
-    if exclude_replies:
-        # Replies to oneself (threads) stay, as on Mastodon.
-        query = query.where(or_(Status.in_reply_to_id.is_(None), Status.in_reply_to_account_id == account_id))
-    if tagged:
-        query = query.where(_has_tag(tagged))
-    return query
-
-
-async def account_statuses(
-    rt: Runtime, account_id: int, viewer_id: int | None, paging: Paging, **options: Any
-) -> list[StatusView]:
-    """An account's posts that the viewer may see, newest first (``account_statuses_query``'s
-    options)."""
-    query = await account_statuses_query(rt, account_id, viewer_id, **options)
-    return await timeline_page(rt, query, paging, viewer_id, "account")
-
-
-async def account_statuses_state(
-    rt: Runtime, account_id: int, viewer_id: int | None, paging: Paging, **options: Any
-) -> PageState:
-    query = await account_statuses_query(rt, account_id, viewer_id, **options)
-    return await timeline_state(rt, query, paging, viewer_id, "account")
-
-
-def _has_media() -> Any:
-    return exists(select(MediaAttachment.id).where(MediaAttachment.status_id == Status.id))
-
-
-def _has_tag(*names: str) -> Any:
-    """The status carries one of these hashtags (any case)."""
-    return exists(
-        select(StatusTag.status_id)
-        .join(Tag, Tag.id == StatusTag.tag_id)
-        .where(StatusTag.status_id == Status.id, Tag.folded.in_({fold_hashtag(n) for n in names}))
-    )
-
-
-MAX_TAGS_PER_MODE = 4  # any[], all[] and none[] each read this many names, as on Mastodon
-
-
-def public_rule(viewer_id: Any, *, only_media: bool = False, tag: str | None = None) -> Any:
-    """A SQL condition on Status: the posts of the public timeline (of one hashtag, if given) as
-    ``viewer_id`` (None: anonymous; an id or a column) sees it. Live public streams ask it too."""
-    rule = and_(
-        Status.visibility == "public",
-        Status.reblog_of_id.is_(None),
-        visible_to(viewer_id),
-        not_muted(viewer_id),
-    )
-    if only_media:
-        rule = and_(rule, _has_media())
-    if tag is not None:
-        rule = and_(rule, _has_tag(tag))
-    return rule
-
-
-def public_query(
-    viewer_id: int | None,
-    *,
-    tag: str | None = None,
-    any_tags: Sequence[str] = (),
-    all_tags: Sequence[str] = (),
-    none_tags: Sequence[str] = (),
-    only_media: bool = False,
-) -> Select[Status]:
-    """Public posts (not unlisted ones, nor reblogs, as on Mastodon) of the whole instance, or of
-    one hashtag. With a hashtag: ``any_tags`` are also taken, every one of ``all_tags`` must be
-    there too, and none of ``none_tags`` may be; still one query per page."""
-    query = select(Status).where(public_rule(viewer_id, only_media=only_media))
-    if tag is not None:
-        query = query.where(_has_tag(tag, *any_tags[:MAX_TAGS_PER_MODE]))
-        for name in all_tags[:MAX_TAGS_PER_MODE]:
-            query = query.where(_has_tag(name))
-        if none_tags:
-            query = query.where(~_has_tag(*none_tags[:MAX_TAGS_PER_MODE]))
-    return query
-
-
-async def public_timeline(
-    rt: Runtime, viewer_id: int | None, paging: Paging, **options: Any
-) -> list[StatusView]:
-    """The public timeline (``public_query``'s options), newest first."""
-    return await timeline_page(rt, public_query(viewer_id, **options), paging, viewer_id, "public")
-
-
-async def public_state(rt: Runtime, viewer_id: int | None, paging: Paging, **options: Any) -> PageState:
-    return await timeline_state(rt, public_query(viewer_id, **options), paging, viewer_id, "public")
 
 
 # --- fan-out on write (Redis) ---------------------------------------------------------------------

@@ -19,9 +19,9 @@ from pixie.models.accounts import Account
 from pixie.models.reactions import Favourite
 from pixie.models.statuses import Status, StatusTag, Tag
 from pixie.services import tags as tag_views
+from pixie.services.public_timelines import public_rule
 from pixie.services.status_views import StatusView, views_by_id
 from pixie.services.tags import TagView
-from pixie.services.timelines import public_rule
 
 WINDOW = timedelta(hours=48)
 HALF_LIFE_HOURS = 6.0

@@ -12,7 +12,7 @@ from pixie.convert.cards import cards, person
 from pixie.convert.tags import tag as tag_entity
 from pixie.errors import PixieError
 from pixie.infra.runtime import Runtime
-from pixie.services import search, suggestions, tags, timelines, trends
+from pixie.services import public_timelines, search, suggestions, tags, trends
 from pixie.services.paging import Paging
 from pixie.web.deps import WebAuth
 from pixie.web.pages import render
@@ -55,7 +55,7 @@ async def hashtag(
     except PixieError:
         raise NotFoundPage() from None
     paging = Paging(max_id=as_id(request.query_params.get("max_id", "")), limit=20)
-    views = await timelines.public_timeline(rt, caller.viewer_id, paging, tag=view.name)
+    views = await public_timelines.public_timeline(rt, caller.viewer_id, paging, tag=view.name)
     posts = cards(rt.settings, views)
     return render(
         rt,

@@ -10,7 +10,7 @@ from pixie.api.deps import Caller, runtime
 from pixie.api.schemas import as_id
 from pixie.convert.cards import cards
 from pixie.infra.runtime import Runtime
-from pixie.services import timelines
+from pixie.services import public_timelines, timelines
 from pixie.services.paging import Paging
 from pixie.web.deps import WebAuth
 from pixie.web.pages import render
@@ -29,7 +29,7 @@ async def front(
     request: Request, caller: Caller = Depends(WebAuth()), rt: Runtime = Depends(runtime)
 ) -> Response:
     if caller.viewer_id is None:
-        views = await timelines.public_timeline(rt, None, Paging(limit=24), only_media=True)
+        views = await public_timelines.public_timeline(rt, None, Paging(limit=24), only_media=True)
         return render(
             rt,
             request,

@@ -11,7 +11,7 @@ from pixie.convert.accounts import account as account_entity
 from pixie.convert.cards import cards, person
 from pixie.errors import Invalid, PixieError
 from pixie.infra.runtime import Runtime
-from pixie.services import accounts, blocks, follows, timelines
+from pixie.services import accounts, blocks, follows, public_timelines
 from pixie.services.paging import Paging
 from pixie.web.deps import WebAuth
 from pixie.web.pages import checked_form, render
@@ -36,7 +36,7 @@ async def profile(
     except PixieError:
         raise NotFoundPage() from None
     entity = account_entity(rt.settings, found)
-    views = await timelines.account_statuses(
+    views = await public_timelines.account_statuses(
         rt, found.id, caller.viewer_id, Paging(max_id=as_id(request.query_params.get("max_id", "")), limit=30)
     )
     who = person(entity)

@@ -12,7 +12,7 @@ from pixie.api.schemas import Status
 from pixie.convert import status_pages
 from pixie.errors import BadRequest
 from pixie.infra.runtime import Runtime
-from pixie.services import timelines
+from pixie.services import public_timelines, timelines
 from pixie.services.page_state import PageState
 
 router = APIRouter(tags=["timelines"])
@@ -85,7 +85,7 @@ async def account_statuses(
     query: AccountStatusesQuery = Depends(params(AccountStatusesQuery)),
     rt: Runtime = Depends(runtime),
 ) -> RawJSON:
-    state = await timelines.account_statuses_state(
+    state = await public_timelines.account_statuses_state(
         rt,
         parse_id(account_id),
         caller.viewer_id,
@@ -114,7 +114,7 @@ async def public_timeline(
 ) -> RawJSON:
     if query.remote:
         return await _page(request, rt, None)  # no remote posts: Pixie does not federate
-    state = await timelines.public_state(
+    state = await public_timelines.public_state(
         rt, caller.viewer_id, query.paging(default_limit=20), only_media=query.only_media
     )
     return await _page(request, rt, state)
@@ -138,7 +138,7 @@ async def tag_timeline(
         raise BadRequest("Parameters may not contain NUL characters")
     if query.remote:
         return await _page(request, rt, None)
-    state = await timelines.public_state(
+    state = await public_timelines.public_state(
         rt,
         caller.viewer_id,
         query.paging(default_limit=20),
