@@ -23,7 +23,6 @@ import io
 import json
 import os
 import random
-import re
 import shutil
 import subprocess
 import sys
@@ -64,8 +63,9 @@ ENDPOINTS = ["home", "account", "hashtag", "public", "context", "notifications"]
 TARGETS = {"home": 1000.0}  # requests/s; the others 500
 P99_TARGET_MS = 50.0
 
-# Rotates through (token, path) pairs read from a file; reports like verify_credentials' script.
-WRK_SCRIPT = """
+# Rotates through (token, path) pairs read from a file; reports as verify_credentials' script does.
+WRK_SCRIPT = (
+    """
 local pairs_file = "@PAIRS@"
 local entries = {}
 for line in io.lines(pairs_file) do
@@ -88,17 +88,9 @@ function request()
   local e = entries[(n % #entries) + 1]
   return wrk.format("GET", e[2], {["Authorization"] = e[1], ["Accept"] = "application/json"})
 end
-function response(status, headers, body) if status ~= 200 then non200 = non200 + 1 end end
-function done(summary, latency, requests)
-  local non200 = 0
-  for _, t in ipairs(threads) do non200 = non200 + t:get("non200") end
-  local e = summary.errors
-  io.write(string.format("BENCH requests=%d duration_us=%d non200=%d socket_errors=%d\\n",
-    summary.requests, summary.duration, non200, e.connect + e.read + e.write + e.timeout))
-  io.write(string.format("BENCH p50_us=%d p90_us=%d p99_us=%d max_us=%d\\n",
-    latency:percentile(50), latency:percentile(90), latency:percentile(99), latency.max))
-end
 """
+    + vc.WRK_REPORT
+)
 
 # The same bytes from a bare Starlette app: the floor of serving HTTP in Python on this machine.
 BARE_APP = """
@@ -298,25 +290,8 @@ def wrk(port: int, pairs: list[tuple[str, str]], seconds: int, workdir: Path, co
         "wrk", "-t2", f"-c{connections}", f"-d{seconds}s", "--latency", "--timeout", "5s",
         "-s", str(script), f"http://{HOST}:{port}/",
     ]  # fmt: skip
-    done = subprocess.run(command, capture_output=True, text=True, timeout=seconds + 60)
-    if done.returncode != 0:
-        sys.exit(f"wrk failed ({done.returncode}):\n{done.stdout}{done.stderr}")
-    values = {
-        k: int(v)
-        for k, v in re.findall(r"(\w+)=(\d+)", " ".join(re.findall(r"^BENCH (.*)$", done.stdout, re.M)))
-    }
-    if "p99_us" not in values:
-        sys.exit(f"could not read wrk's figures:\n{done.stdout}{done.stderr}")
-    return vc.Result(
-        generator=f"wrk (-t2 -c{connections}), {len(pairs)} (token, path) pairs in rotation",
-        seconds=values["duration_us"] / 1e6,
-        requests=values["requests"],
-        non200=values["non200"],
-        socket_errors=values["socket_errors"],
-        p50_ms=values["p50_us"] / 1000,
-        p90_ms=values["p90_us"] / 1000,
-        p99_ms=values["p99_us"] / 1000,
-        max_ms=values["max_us"] / 1000,
+    return vc.read_wrk(
+        command, seconds, f"wrk (-t2 -c{connections}), {len(pairs)} (token, path) pairs in rotation"
     )
 
 

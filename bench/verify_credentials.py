@@ -39,11 +39,9 @@ PASSWORD = "bench password 123"
 USERNAME = "bencher"
 EMAIL = "bencher@example.com"
 
-# wrk's own figures, plus an exact count of answers other than 200 across its threads.
-WRK_SCRIPT = """
-local threads = {}
-function setup(thread) table.insert(threads, thread) end
-function init(args) non200 = 0 end
+# wrk's own figures, plus an exact count of answers other than 200 across its threads (the end of
+# every benchmark's wrk script; read back by ``read_wrk``).
+WRK_REPORT = """
 function response(status, headers, body) if status ~= 200 then non200 = non200 + 1 end end
 function done(summary, latency, requests)
   local non200 = 0
@@ -55,6 +53,14 @@ function done(summary, latency, requests)
     latency:percentile(50), latency:percentile(90), latency:percentile(99), latency.max))
 end
 """
+WRK_SCRIPT = (
+    """
+local threads = {}
+function setup(thread) table.insert(threads, thread) end
+function init(args) non200 = 0 end
+"""
+    + WRK_REPORT
+)
 
 
 @dataclass
@@ -97,6 +103,11 @@ def load_with_wrk(
         f"Authorization: Bearer {token}",
         f"http://{HOST}:{port}{path}",
     ]
+    return read_wrk(command, seconds, f"wrk (-t{threads} -c{connections})")
+
+
+def read_wrk(command: list[str], seconds: int, generator: str) -> Result:
+    """Runs wrk with a script ending in ``WRK_REPORT`` and reads its figures."""
     done = subprocess.run(command, capture_output=True, text=True, timeout=seconds + 60)
     if done.returncode != 0:
         sys.exit(f"wrk failed ({done.returncode}):\n{done.stdout}{done.stderr}")
@@ -105,7 +116,7 @@ def load_with_wrk(
     if "p99_us" not in values or "requests" not in values:
         sys.exit(f"could not read wrk's figures:\n{done.stdout}{done.stderr}")
     return Result(
-        generator=f"wrk (-t{threads} -c{connections})",
+        generator=generator,
         seconds=values["duration_us"] / 1e6,
         requests=values["requests"],
         non200=values["non200"],
