@@ -4,7 +4,6 @@ PostgreSQL + Redis + S3, each with databases of its own."""
 from __future__ import annotations
 
 import asyncio
-import os
 import secrets
 import uuid
 from collections.abc import Iterator
@@ -15,8 +14,8 @@ import pytest
 from sqlalchemy import text
 
 from pixie.db.engine import Database
-from tests.conftest import PG_URL, REDIS_URL, make_bucket, require_service
-from tests.e2e.processes import free_port
+from tests.conftest import PG_URL, make_bucket, require_service
+from tests.e2e.processes import free_port, shared_redis_url
 
 
 @contextmanager
@@ -54,12 +53,7 @@ def settings(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[dict[st
     if request.param == "embedded":
         yield values
         return
-    require_service("Redis", 6379)
-    import redis
-
-    # A Redis database of its own: the server's consumers must see only this test's events.
-    redis_url = os.environ.get("PIXIE_TEST_E2E_REDIS_URL", REDIS_URL.rsplit("/", 1)[0] + "/13")
-    redis.Redis.from_url(redis_url).flushdb()
+    redis_url = shared_redis_url()
     endpoint = request.getfixturevalue("s3_endpoint")
     with fresh_database() as database:
         yield values | {

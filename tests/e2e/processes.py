@@ -14,9 +14,25 @@ from pathlib import Path
 from typing import TypeVar
 
 import httpx
+from mastodon import Mastodon
+
+from tests.conftest import REDIS_URL, require_service
 
 PIXIE = Path(sys.executable).parent / "pixie"
 T = TypeVar("T")
+PASSWORD = "correct horse battery staple"  # of the users ``create-user`` makes
+SCOPES = ["read", "write", "follow"]
+
+
+def shared_redis_url() -> str:
+    """A Redis database of its own for servers under test, emptied first: their consumers must
+    see only this test's events."""
+    require_service("Redis", 6379)
+    import redis
+
+    url = os.environ.get("PIXIE_TEST_E2E_REDIS_URL", REDIS_URL.rsplit("/", 1)[0] + "/13")
+    redis.Redis.from_url(url).flushdb()
+    return url
 
 
 def free_port() -> int:
@@ -101,3 +117,10 @@ def eventually(check: Callable[[], T | None], what: str, seconds: float = 10.0) 
         if time.monotonic() > deadline:
             raise AssertionError(f"{what}: not within {seconds} s")
         time.sleep(0.1)
+
+
+def log_in(base: str, email: str, app: tuple[str, str]) -> Mastodon:
+    """Mastodon.py signed in as a user made with ``PASSWORD``."""
+    api = Mastodon(client_id=app[0], client_secret=app[1], api_base_url=base, request_timeout=10)
+    api.log_in(username=email, password=PASSWORD, scopes=SCOPES, allow_http=True)
+    return api

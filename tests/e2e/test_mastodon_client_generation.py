@@ -8,7 +8,6 @@ and the status entities are Mastodon.py's.
 
 from __future__ import annotations
 
-import os
 import secrets
 import time
 from collections.abc import Iterator
@@ -20,9 +19,8 @@ import httpx
 import pytest
 from mastodon import Mastodon
 
-from tests.conftest import REDIS_URL, require_service
 from tests.e2e.conftest import fresh_database
-from tests.e2e.processes import clean_env, free_port, pixie, serve
+from tests.e2e.processes import clean_env, free_port, pixie, serve, shared_redis_url
 from tests.e2e.test_workers import spawn_workers, wait_ready
 
 pytestmark = pytest.mark.e2e
@@ -43,11 +41,7 @@ def settings(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[dict[st
     if request.param == "embedded":
         yield values
         return
-    require_service("Redis", 6379)
-    import redis
-
-    redis_url = os.environ.get("PIXIE_TEST_E2E_REDIS_URL", REDIS_URL.rsplit("/", 1)[0] + "/13")
-    redis.Redis.from_url(redis_url).flushdb()
+    redis_url = shared_redis_url()
     with fresh_database() as database:
         yield values | {"database_url": database, "redis_url": redis_url, "workers_in_process": "false"}
 

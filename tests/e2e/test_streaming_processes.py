@@ -10,7 +10,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
-import os
 import secrets
 import threading
 import time
@@ -24,14 +23,10 @@ import pytest
 import websockets
 from mastodon import CallbackStreamListener, Mastodon
 
-from tests.conftest import REDIS_URL, require_service
 from tests.e2e.conftest import fresh_database
-from tests.e2e.processes import clean_env, free_port, pixie, serve
+from tests.e2e.processes import PASSWORD, SCOPES, clean_env, free_port, log_in, pixie, serve, shared_redis_url
 
 pytestmark = pytest.mark.e2e
-
-PASSWORD = "correct horse battery staple"
-SCOPES = ["read", "write", "follow"]
 
 
 class Collected:
@@ -80,12 +75,6 @@ class Collected:
 
 def _has_update(collected: Collected, status_id: str) -> bool:
     return status_id in collected.update_ids()
-
-
-def log_in(base: str, email: str, app: tuple[str, str]) -> Mastodon:
-    api = Mastodon(client_id=app[0], client_secret=app[1], api_base_url=base, request_timeout=10)
-    api.log_in(username=email, password=PASSWORD, scopes=SCOPES, allow_http=True)
-    return api
 
 
 @contextmanager
@@ -146,11 +135,7 @@ async def _websocket_round(base: str, token: str, author: Mastodon) -> None:
 def test_two_servers_share_live_streams(tmp_path: Path) -> None:
     """A post made through one server reaches streams held open on the other within a second;
     what a reader may not see never reaches them, next to what they may see arriving."""
-    require_service("Redis", 6379)
-    import redis
-
-    redis_url = os.environ.get("PIXIE_TEST_E2E_REDIS_URL", REDIS_URL.rsplit("/", 1)[0] + "/13")
-    redis.Redis.from_url(redis_url).flushdb()
+    redis_url = shared_redis_url()
     with fresh_database() as database:
         ports = [free_port(), free_port()]
         common = {

@@ -8,7 +8,6 @@ periodic clean-up.
 from __future__ import annotations
 
 import asyncio
-import os
 import time
 import uuid
 from collections.abc import Iterator
@@ -22,8 +21,8 @@ from aiosmtpd.controller import Controller
 from sqlalchemy import text
 
 from pixie.db.engine import Database
-from tests.conftest import PASSWORD, REDIS_URL, require_service
-from tests.e2e.processes import clean_env, free_port, pixie, serve
+from tests.conftest import PASSWORD, require_service
+from tests.e2e.processes import clean_env, free_port, pixie, serve, shared_redis_url
 
 pytestmark = pytest.mark.e2e
 PG_ADMIN = "postgresql+asyncpg://root@127.0.0.1:5432/test?ssl=disable"
@@ -71,11 +70,7 @@ def inbox() -> Iterator[tuple[Inbox, int]]:
 
 def test_two_processes_share_the_work(tmp_path: Path, database: str, inbox: tuple[Inbox, int]) -> None:
     handler, smtp_port = inbox
-    # A database of its own: the servers' consumers must see only this test's events.
-    redis_url = os.environ.get("PIXIE_TEST_E2E_REDIS_URL", REDIS_URL.rsplit("/", 1)[0] + "/13")
-    import redis
-
-    redis.Redis.from_url(redis_url).flushdb()
+    redis_url = shared_redis_url()
     env = clean_env(
         database_url=database,
         redis_url=redis_url,

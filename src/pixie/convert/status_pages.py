@@ -27,6 +27,7 @@ from pixie.services.filter_rules import FilterMatch
 from pixie.services.page_state import PageState, Post
 from pixie.services.render_invalidation import account_name, status_name
 from pixie.services.status_views import StatusView
+from pixie.services.threads import ThreadState
 
 # Keys rendered per reader (or kept apart, as the author is), never in a status's kept rendering.
 _APART = (
@@ -107,15 +108,18 @@ class _Assembler:
         out += (b',"pixie":', own if own and self.state.viewer_id == post.account_id else others, b"}")
 
     def page(self) -> bytes:
+        self.array(self.state.posts)
+        return b"".join(self.out)
+
+    def array(self, posts: list[Post]) -> None:
         self.out.append(b"[")
-        for n, post in enumerate(self.state.posts):
+        for n, post in enumerate(posts):
             if n:
                 self.out.append(b",")
             shown = self.state.shown(post)
             original = shown if shown is not post else None
             self.one(post, shown, original=original, filtered=self.state.filtered.get(post.id, []))
         self.out.append(b"]")
-        return b"".join(self.out)
 
 
 async def _fill(rt: Runtime, state: PageState) -> tuple[dict[int, bytes], dict[int, bytes]]:
@@ -162,14 +166,30 @@ async def _polls(rt: Runtime, state: PageState) -> dict[int, bytes]:
     return {status_id: orjson.dumps(poll(v)) for status_id, v in views.items()}
 
 
+async def _assembler(rt: Runtime, state: PageState) -> _Assembler:
+    statuses, authors = await _fill(rt, state) if state.posts else ({}, {})
+    # A post deleted since the page was read has nothing to render: it is left out.
+    state.posts = [p for p in state.posts if p.id in statuses and state.shown(p).id in statuses]
+    return _Assembler(state, statuses, authors, await _polls(rt, state))
+
+
 async def page(rt: Runtime, state: PageState) -> bytes:
     """The page as a JSON array of Mastodon Status entities, newest first."""
     if not state.posts:
         return b"[]"
-    statuses, authors = await _fill(rt, state)
-    # A post deleted since the page was read has nothing to render: it is left out.
-    state.posts = [p for p in state.posts if p.id in statuses and state.shown(p).id in statuses]
-    return _Assembler(state, statuses, authors, await _polls(rt, state)).page()
+    return (await _assembler(rt, state)).page()
+
+
+async def context(rt: Runtime, thread: ThreadState) -> bytes:
+    """A thread as Mastodon's Context entity: ``ancestors`` and ``descendants``."""
+    assembler = await _assembler(rt, thread.state)
+    posts = {p.id: p for p in thread.state.posts}
+    assembler.out.append(b'{"ancestors":')
+    assembler.array([posts[i] for i in thread.ancestors if i in posts])
+    assembler.out.append(b',"descendants":')
+    assembler.array([posts[i] for i in thread.descendants if i in posts])
+    assembler.out.append(b"}")
+    return b"".join(assembler.out)
 
 
 async def one(rt: Runtime, state: PageState) -> bytes:

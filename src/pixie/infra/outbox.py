@@ -389,8 +389,9 @@ class RedisStreamsDispatcher:
             except asyncio.CancelledError:
                 raise
             except ResponseError as exc:
-                if "NOGROUP" in str(exc):
-                    # Redis lost the stream (a restart without persistence): make the group again.
+                if "NOGROUP" in str(exc) or "UNBLOCKED" in str(exc):
+                    # Redis lost the stream (a restart without persistence, or the stream deleted
+                    # while this read waited on it): make the group again.
                     log.warning("event stream or group missing; recreating it", extra={"group": sub.group})
                     await self._ensure_group(sub.group)
                 else:

@@ -16,12 +16,12 @@ import math
 from collections.abc import Sequence
 from typing import Any
 
-import redis.asyncio as aioredis
 from saq import Worker
 from saq.queue.redis import RedisQueue
 from saq.types import Context
 
 from pixie.db.types import utcnow
+from pixie.infra import redis_client
 from pixie.infra.jobs import JobMessage, JobRunner
 from pixie.infra.tasks import cancel_all
 
@@ -53,7 +53,7 @@ class RedisJobQueue:
     """Sends job messages to Redis, one SAQ queue per job kind."""
 
     def __init__(self, url: str, *, heartbeat_seconds: float = 60.0) -> None:
-        self._client = aioredis.Redis.from_url(url)
+        self._client = redis_client.connect(url)
         self._queues: dict[str, RedisQueue] = {}
         # A message whose worker has not touched it for this long is swept (the worker died).
         self._heartbeat = max(2, math.ceil(heartbeat_seconds))

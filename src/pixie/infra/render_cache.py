@@ -93,16 +93,31 @@ class LocalRenderCache:
         self._kept.clear()
 
 
-# For each name in ARGV[3..]: its version (made from a counter when missing) and the rendering
+# For each name in ARGV[3..]: its version (a new one when missing) and the rendering
 # kept under it, as a flat list [version1, rendering1 or false, version2, ...]. One round trip.
-_READ = """
+_NEXT_VERSION = """
+-- A new version. The counter starts from the clock (in microseconds) when Redis has lost it,
+-- so a version handed out before a restart is never handed out again after it: a slow reader's
+-- rendering of old data can never be written under a version that is current again.
+local function next_version(prefix)
+  local seq = prefix .. 'seq'
+  if redis.call('EXISTS', seq) == 0 then
+    local now = redis.call('TIME')
+    redis.call('SET', seq, now[1] .. string.format('%06d', tonumber(now[2])))
+  end
+  return tostring(redis.call('INCR', seq))
+end
+"""
+_READ = (
+    _NEXT_VERSION
+    + """
 local prefix, ttl = ARGV[1], tonumber(ARGV[2])
 local out = {}
 for i = 3, #ARGV do
   local vkey = prefix .. 'v:' .. ARGV[i]
   local version = redis.call('GET', vkey)
   if not version then
-    version = tostring(redis.call('INCR', prefix .. 'seq'))
+    version = next_version(prefix)
     redis.call('SET', vkey, version, 'EX', ttl)
   end
   out[#out + 1] = version
@@ -110,8 +125,11 @@ for i = 3, #ARGV do
 end
 return out
 """
+)
 # A new version for each name in ARGV[2..]; the rendering of the old one is deleted.
-_FORGET = """
+_FORGET = (
+    _NEXT_VERSION
+    + """
 local prefix, ttl = ARGV[1], tonumber(ARGV[2])
 for i = 3, #ARGV do
   local vkey = prefix .. 'v:' .. ARGV[i]
@@ -119,10 +137,11 @@ for i = 3, #ARGV do
   if old then
     redis.call('DEL', prefix .. 'e:' .. ARGV[i] .. ':' .. old)
   end
-  redis.call('SET', vkey, tostring(redis.call('INCR', prefix .. 'seq')), 'EX', ttl)
+  redis.call('SET', vkey, next_version(prefix), 'EX', ttl)
 end
 return 0
 """
+)
 
 
 class RedisRenderCache:

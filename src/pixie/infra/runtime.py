@@ -16,6 +16,7 @@ from pixie.config import Settings
 from pixie.db.engine import Database
 from pixie.generation.providers import Generator, build_generator
 from pixie.generation.safety import PromptChecker
+from pixie.infra import redis_client
 from pixie.infra.feeds import HomeFeeds, NoFeeds, RedisFeeds
 from pixie.infra.id_nodes import IdNodeLease
 from pixie.infra.jobs import JobMessage, JobRunner, Scheduler, message_for
@@ -151,7 +152,7 @@ def _build(
     pubsub: PubSub
     dispatcher: Dispatcher
     if settings.redis_url:
-        client = aioredis.Redis.from_url(settings.redis_url)
+        client = redis_client.connect(settings.redis_url)
         pubsub = RedisPubSub(client)
         dispatcher = RedisStreamsDispatcher(db, handlers, client)
         limiter = RateLimiter.redis(settings.redis_url)

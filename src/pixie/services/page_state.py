@@ -7,7 +7,7 @@ size and whoever reads it.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -55,6 +55,7 @@ class PageState:
     marks: dict[str, set[int]] = field(default_factory=lambda: {name: set() for name in MARKS})
     has_filters: bool = False  # the viewer keeps filters: the page must be screened with them
     filtered: dict[int, list[FilterMatch]] = field(default_factory=dict)  # the matches, by post
+    extra: list[tuple[str, Any, Any]] = field(default_factory=list)  # (kind, a, b) of ``extra`` rows
 
     @property
     def ids(self) -> list[int]:
@@ -67,19 +68,21 @@ class PageState:
         return post
 
 
-def _kind(name: str) -> Any:
+def row_kind(name: str) -> Any:
     return literal(name, String)
 
 
-def _none() -> Any:
+def no_value() -> Any:
     return null().cast(BigInteger)
 
 
-def statement(page: Select[Any], viewer: Any) -> CompoundSelect[Any]:
+def statement(page: Select[Any], viewer: Any, extra: Sequence[Select[Any]] = ()) -> CompoundSelect[Any]:
     """The one statement behind a ``PageState``: ``page`` selects the page's statuses (filtered,
     ordered and limited); ``viewer`` is the reader's id (a bound parameter; NULL when anonymous).
     Every row is (kind, a, b, c, d, e): a post or original (id, author, reblog of, conversation,
-    has a poll), a mark (kind, status or conversation id) or the viewer's having filters."""
+    has a poll), a mark (kind, status or conversation id) or the viewer's having filters.
+    ``extra`` adds rows of the caller's own kinds in the same shape (``read_rows`` keeps them in
+    ``PageState.extra``)."""
     rows = page.with_only_columns(
         Status.id, Status.account_id, Status.reblog_of_id, Status.conversation_id
     ).cte("page_rows")
@@ -97,7 +100,7 @@ def statement(page: Select[Any], viewer: Any) -> CompoundSelect[Any]:
     def posts(name: str, table: Any) -> Select[Any]:
         has_poll = exists(select(Poll.id).where(Poll.status_id == table.c.id))
         return select(
-            _kind(name),
+            row_kind(name),
             table.c.id,
             table.c.account_id,
             table.c.reblog_of_id,
@@ -106,7 +109,7 @@ def statement(page: Select[Any], viewer: Any) -> CompoundSelect[Any]:
         )
 
     def marked(name: str, column: Any, owner: Any, among: Any) -> Select[Any]:
-        return select(_kind(name), column, _none(), _none(), _none(), _none()).where(
+        return select(row_kind(name), column, no_value(), no_value(), no_value(), no_value()).where(
             owner == viewer, column.in_(select(among))
         )
 
@@ -118,9 +121,10 @@ def statement(page: Select[Any], viewer: Any) -> CompoundSelect[Any]:
         marked("pinned", StatusPin.status_id, StatusPin.account_id, shown_ids.c.id),
         marked("reblogged", Status.reblog_of_id, Status.account_id, shown_ids.c.id),
         marked("muted", ConversationMute.conversation_id, ConversationMute.account_id, threads.c.thread),
-        select(_kind("filters"), _none(), _none(), _none(), _none(), _none()).where(
+        select(row_kind("filters"), no_value(), no_value(), no_value(), no_value(), no_value()).where(
             exists(select(Filter.id).where(Filter.account_id == viewer))
         ),
+        *extra,
     )
 
 
@@ -133,6 +137,8 @@ def read_rows(viewer_id: int | None, rows: Any) -> PageState:
             state.originals[a] = Post(a, b, c, d, bool(e))
         elif kind == "filters":
             state.has_filters = True
+        elif kind not in state.marks:
+            state.extra.append((kind, a, b))
         else:
             state.marks[kind].add(a)
     state.posts.sort(key=lambda p: p.id, reverse=True)

@@ -8,7 +8,7 @@ from pixie.api.common import errors, parse_id, parse_time
 from pixie.api.deps import Auth, Caller, runtime
 from pixie.api.pagination import PageQuery, link_header
 from pixie.api.params import body_schema, params, query_schema
-from pixie.api.responses import JSON
+from pixie.api.responses import JSON, RawJSON
 from pixie.api.schemas import (
     Account,
     Context,
@@ -25,6 +25,7 @@ from pixie.api.schemas import (
 )
 from pixie.convert import accounts as convert_accounts
 from pixie.convert import scheduled as convert_scheduled
+from pixie.convert import status_pages
 from pixie.convert import statuses as convert
 from pixie.errors import Invalid
 from pixie.infra.runtime import Runtime
@@ -340,14 +341,9 @@ async def status_context(
     status_id: str = STATUS_ID,
     caller: Caller = Depends(Auth("read:statuses", optional=True)),
     rt: Runtime = Depends(runtime),
-) -> JSON:
-    thread = await threads.context(rt, parse_id(status_id), caller.viewer_id)
-    return JSON(
-        {
-            "ancestors": [convert.status(rt.settings, v) for v in thread.ancestors],
-            "descendants": [convert.status(rt.settings, v) for v in thread.descendants],
-        }
-    )
+) -> RawJSON:
+    thread = await threads.context_state(rt, parse_id(status_id), caller.viewer_id)
+    return RawJSON(await status_pages.context(rt, thread))
 
 
 @router.get(
