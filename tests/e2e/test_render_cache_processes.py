@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import io
 import secrets
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -44,6 +45,10 @@ def _ids(statuses: list[Any]) -> list[str]:
 
 def _home(api: Mastodon) -> dict[str, Any]:
     return {str(s["id"]): s for s in api.timeline_home()}
+
+
+def _home_ids(api: Mastodon) -> list[str]:
+    return list(_home(api))
 
 
 def _png(colour: str) -> io.BytesIO:
@@ -158,7 +163,7 @@ def test_every_change_reaches_the_other_process_within_a_second(tmp_path: Path) 
             shared.client_kill_filter(_type="normal", skipme=True)
             for server in (ada_reads, ada):  # the second server, then the first
                 assert (
-                    eventually(lambda s=server: list(_home(s)), "the home timeline after Redis restarted")
+                    eventually(partial(_home_ids, server), "the home timeline after Redis restarted")
                     == before
                 )
             seen = _home(ada_reads)[pid]
