@@ -228,6 +228,14 @@ class Settings(BaseSettings):
         ge=20,
         description="Posts kept in each home feed with Redis; older pages are read from the database.",
     )
+    fan_out_pull_followers: int = Field(
+        10_000,
+        ge=0,
+        description=(
+            "With Redis: an account with more followers than this is not fanned out to each follower's "
+            "feed; its posts are merged into its followers' home timelines when they read."
+        ),
+    )
     token_cache_seconds: float = Field(
         60.0,
         description=(

@@ -7,6 +7,8 @@ import asyncio
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 from pixie.services import timelines
 from pixie.services.paging import Paging
 from tests.conftest import Backend, Instance, bearer, running
@@ -110,8 +112,14 @@ async def _database_pages(px: Instance, viewer_id: int, limit: int) -> list[list
     return pages
 
 
-async def test_feeds_give_the_same_pages_as_the_query(tmp_path: Path, production: Backend) -> None:
-    async with running(tmp_path, production, home_feed_size=20) as px:
+@pytest.mark.parametrize("pull_over", [10_000, 0], ids=["pushed", "pulled"])
+async def test_feeds_give_the_same_pages_as_the_query(
+    tmp_path: Path, production: Backend, pull_over: int
+) -> None:
+    """Whether authors' posts are pushed into each follower's feed or pulled from the author's
+    own list at read time (an author with more followers than ``fan_out_pull_followers``), the
+    pages are the query's, including past the oldest post a full feed or list holds."""
+    async with running(tmp_path, production, home_feed_size=20, fan_out_pull_followers=pull_over) as px:
         assert px.rt.feeds.kept
         reader_id, reader = await px.user("reader")
         authors = [await px.user(name) for name in ("ann", "ben", "cid", "dot")]
@@ -120,14 +128,16 @@ async def test_feeds_give_the_same_pages_as_the_query(tmp_path: Path, production
         await px.client.post("/api/v1/tags/blue/follow", headers=bearer(reader))
         assert await ids(px, reader) == []  # builds the (empty) feed; later posts fan out into it
         made: list[str] = []
-        for i in range(45):
+        for i in range(90):
             account_id, token = authors[i % 4]
             extra = {"visibility": "private"} if i % 5 == 0 else {}
             text = f"post {i}" + (" #blue" if i % 7 == 0 else "")
             made.append((await px.post(token, status=text, **extra))["id"])
         expected = await _database_pages(px, reader_id, 7)
         flat = [i for page in expected for i in page]
-        assert len(flat) > 30  # more than the feed holds: older pages come from the database
+        assert len(flat) > 60  # more than a feed or list holds: older pages come from the database
+        if pull_over == 0:
+            assert await px.rt.feeds.pulled() == {a for a, _ in authors[:3]}  # dot has no followers
 
         async def settled() -> bool:
             # Fan-out handlers may finish a little out of order; once all have run, the feed's

@@ -12,6 +12,7 @@ handlers in ``services.render_invalidation`` move a changed status or account to
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import replace
 from typing import Any
 
@@ -122,11 +123,14 @@ class _Assembler:
         self.out.append(b"]")
 
 
-async def _fill(rt: Runtime, state: PageState) -> tuple[dict[int, bytes], dict[int, bytes]]:
-    """The kept renderings of the page's statuses and authors; what is missing is rendered now
-    (and kept)."""
+async def _fill(
+    rt: Runtime, state: PageState, more_accounts: Sequence[int] = ()
+) -> tuple[dict[int, bytes], dict[int, bytes]]:
+    """The kept renderings of the page's statuses and authors (and of ``more_accounts``); what
+    is missing is rendered now (and kept)."""
     every = [*state.posts, *state.originals.values()]
-    names = [status_name(p.id) for p in every] + [account_name(a) for a in {p.account_id for p in every}]
+    account_ids = list(dict.fromkeys([*(p.account_id for p in every), *more_accounts]))
+    names = [status_name(p.id) for p in every] + [account_name(a) for a in account_ids]
     lookup = await rt.renders.read(names)
     statuses: dict[int, bytes] = {}
     authors: dict[int, bytes] = {}
@@ -134,7 +138,7 @@ async def _fill(rt: Runtime, state: PageState) -> tuple[dict[int, bytes], dict[i
         kind, _, raw_id = name.partition(":")
         (statuses if kind == "s" else authors)[int(raw_id)] = rendering
     missing_statuses = [p.id for p in every if p.id not in statuses]
-    missing_authors = [a for a in {p.account_id for p in every} if a not in authors]
+    missing_authors = [a for a in account_ids if a not in authors]
     if not missing_statuses and not missing_authors:
         return statuses, authors
     kept: list[tuple[str, str, bytes]] = []
@@ -166,11 +170,26 @@ async def _polls(rt: Runtime, state: PageState) -> dict[int, bytes]:
     return {status_id: orjson.dumps(poll(v)) for status_id, v in views.items()}
 
 
-async def _assembler(rt: Runtime, state: PageState) -> _Assembler:
-    statuses, authors = await _fill(rt, state) if state.posts else ({}, {})
+async def _assembler(rt: Runtime, state: PageState, more_accounts: Sequence[int] = ()) -> _Assembler:
+    statuses, authors = await _fill(rt, state, more_accounts) if state.posts or more_accounts else ({}, {})
     # A post deleted since the page was read has nothing to render: it is left out.
     state.posts = [p for p in state.posts if p.id in statuses and state.shown(p).id in statuses]
     return _Assembler(state, statuses, authors, await _polls(rt, state))
+
+
+async def each(
+    rt: Runtime, state: PageState, account_ids: Sequence[int]
+) -> tuple[dict[int, orjson.Fragment], dict[int, orjson.Fragment]]:
+    """Each of the state's statuses as a JSON fragment of its own, by id, and the accounts
+    ``account_ids`` likewise (for entities that hold statuses and accounts: notifications)."""
+    assembler = await _assembler(rt, state, account_ids)
+    statuses: dict[int, orjson.Fragment] = {}
+    for post in state.posts:
+        assembler.out = []
+        assembler.array([post])
+        statuses[post.id] = orjson.Fragment(b"".join(assembler.out)[1:-1])
+    accounts = {a: orjson.Fragment(assembler.authors[a]) for a in account_ids if a in assembler.authors}
+    return statuses, accounts
 
 
 async def page(rt: Runtime, state: PageState) -> bytes:

@@ -7,11 +7,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from functools import cache
 from typing import Any
 
-from sqlalchemy import String, case, cast, delete, exists, func, literal, or_, select
+from sqlalchemy import BigInteger, String, bindparam, case, cast, delete, exists, func, literal, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from pixie.db.idlist import one_of_param
+from pixie.db.prepared import Prepared
 from pixie.db.types import utcnow
 from pixie.errors import Invalid, NotFound
 from pixie.infra.runtime import Runtime
@@ -19,8 +22,9 @@ from pixie.models.accounts import Account
 from pixie.models.notifications import Marker, Notification
 from pixie.models.statuses import Status
 from pixie.services import filters as custom_filters  # the reader's own (Filters here: by type)
-from pixie.services import status_views
+from pixie.services import page_state, status_views
 from pixie.services.notifying import GROUPED_TYPES, TYPES
+from pixie.services.page_state import PageState
 from pixie.services.paging import Paging
 from pixie.services.visibility import active_mute, blocked_between, visible_to
 
@@ -113,6 +117,51 @@ async def page(rt: Runtime, recipient_id: int, paging: Paging, filters: Filters)
     async with rt.db.read() as session:
         found = list(await session.scalars(paging.apply(query, Notification.id, most=MAX_PAGE)))
         return await _views(session, paging.newest_first(found), recipient_id)
+
+
+@cache
+def _statuses_statement() -> Prepared:
+    """The statuses of a page of notifications (``ids``), with the recipient's marks on them."""
+    viewer: Any = bindparam("viewer", type_=BigInteger)
+    page = select(Status).where(one_of_param(Status.id, "ids"), visible_to(viewer))
+    return Prepared(page_state.statement(page, viewer))
+
+
+async def _statuses_state(session: AsyncSession, recipient_id: int, status_ids: list[int]) -> PageState:
+    """The statuses of notifications as a ``PageState``, through the recipient's filters: a
+    notification about a post a ``hide`` filter drops is not shown either."""
+    if not status_ids:
+        return PageState(recipient_id, [], {})
+    bound = {"ids": list(dict.fromkeys(status_ids)), "viewer": recipient_id}
+    rows = await _statuses_statement().rows(await session.connection(), bound)
+    state = page_state.read_rows(recipient_id, rows)
+    await custom_filters.screen_page(session, state, "notifications")
+    return state
+
+
+@dataclass(frozen=True)
+class NotificationsState:
+    """A page of notifications to render: the notifications, their statuses with the
+    recipient's marks, and the accounts they come from."""
+
+    notifications: list[Notification]
+    statuses: PageState
+    account_ids: list[int]
+
+
+async def page_state_of(
+    rt: Runtime, recipient_id: int, paging: Paging, filters: Filters
+) -> NotificationsState:
+    """``page`` as a ``NotificationsState``, for renderings kept between requests."""
+    query = select(Notification).where(*_shown(recipient_id, filters))
+    async with rt.db.read() as session:
+        found = list(await session.scalars(paging.apply(query, Notification.id, most=MAX_PAGE)))
+        found = paging.newest_first(found)
+        with_status = [n.status_id for n in found if n.status_id is not None]
+        state = await _statuses_state(session, recipient_id, with_status)
+    kept = set(state.ids)
+    shown = [n for n in found if n.status_id is None or n.status_id in kept]
+    return NotificationsState(shown, state, list(dict.fromkeys(n.from_account_id for n in shown)))
 
 
 async def get(rt: Runtime, recipient_id: int, notification_id: int) -> NotificationView:
@@ -287,6 +336,15 @@ async def grouped_page(
 ) -> GroupedPage:
     """A page of groups, newest first. A group stands where its newest notification stands and
     is shown once, whole: the cursors are those newest notifications."""
+    async with rt.db.read() as session:
+        groups, cursors = await _pick_groups(session, recipient_id, paging, filters, grouped_types)
+        return await _grouped_result(session, recipient_id, groups, cursors)
+
+
+async def _pick_groups(
+    session: AsyncSession, recipient_id: int, paging: Paging, filters: Filters, grouped_types: list[str]
+) -> tuple[list[Group], list[int]]:
+    """The page's groups, whole, and their newest notifications (the page's cursors)."""
     key = _key(grouped_types)
     newest = func.max(Notification.id)
     query = select(key, newest).where(*_shown(recipient_id, filters)).group_by(key)
@@ -298,13 +356,38 @@ async def grouped_page(
         query = query.having(newest > paging.min_id).order_by(newest.asc())
     else:
         query = query.order_by(newest.desc())
+    picked = list((await session.execute(query.limit(min(max(paging.limit, 1), MAX_PAGE)))).all())
+    picked = paging.newest_first(picked)
+    if not picked:
+        return [], []
+    groups = await _groups(session, recipient_id, key, [row[0] for row in picked], filters)
+    return groups, [int(row[1]) for row in picked]
+
+
+@dataclass(frozen=True)
+class GroupedState:
+    """A page of groups to render: the groups, their statuses with the recipient's marks, and
+    the groups' sample accounts."""
+
+    groups: list[Group]
+    statuses: PageState
+    account_ids: list[int]
+    cursors: list[int]
+
+
+async def grouped_state(
+    rt: Runtime, recipient_id: int, paging: Paging, filters: Filters, grouped_types: list[str]
+) -> GroupedState:
+    """``grouped_page`` as a ``GroupedState``, for renderings kept between requests."""
     async with rt.db.read() as session:
-        picked = list((await session.execute(query.limit(min(max(paging.limit, 1), MAX_PAGE)))).all())
-        picked = paging.newest_first(picked)
-        if not picked:
-            return GroupedPage([], [], [], [])
-        groups = await _groups(session, recipient_id, key, [row[0] for row in picked], filters)
-        return await _grouped_result(session, recipient_id, groups, [int(row[1]) for row in picked])
+        groups, cursors = await _pick_groups(session, recipient_id, paging, filters, grouped_types)
+        state = await _statuses_state(
+            session, recipient_id, [g.status_id for g in groups if g.status_id is not None]
+        )
+    kept_ids = set(state.ids)
+    kept = [g for g in groups if g.status_id is None or g.status_id in kept_ids]
+    accounts = list(dict.fromkeys(a for g in kept for a in g.sample_account_ids))
+    return GroupedState(kept, state, accounts, cursors)
 
 
 def _group_filter(group_key: str) -> Any:

@@ -22,6 +22,7 @@ from pixie.db.idlist import joined, one_of_param, split_ids
 from pixie.db.prepared import Prepared
 from pixie.infra.outbox import Delivery
 from pixie.infra.runtime import Runtime
+from pixie.models.accounts import Account
 from pixie.models.follows import Follow
 from pixie.models.lists import List, ListAccount
 from pixie.models.statuses import Status, StatusTag
@@ -110,8 +111,22 @@ async def home_from_database(
 async def _rebuild(rt: Runtime, session: AsyncSession, viewer_id: int) -> None:
     newest_first = _home_ids().order_by(Status.id.desc())
     bound = {"viewer": viewer_id}
+    # Taken before the posts are read: an author pulled from now on is found here, or its
+    # followers' feeds are dropped after this one is made (``_start_pulling``).
+    pulled = await rt.feeds.pulled()
+    followed_pulled = (
+        list(
+            await session.scalars(
+                select(Follow.target_account_id).where(
+                    Follow.account_id == viewer_id, Follow.target_account_id.in_(pulled)
+                )
+            )
+        )
+        if pulled
+        else []
+    )
     ids = list(await session.scalars(newest_first.limit(rt.settings.home_feed_size), bound))
-    await rt.feeds.fill(viewer_id, ids)
+    await rt.feeds.fill(viewer_id, ids, followed_pulled)
     # A post fanned out while the feed was being built found no feed to go into: catch up.
     later = list(await session.scalars(newest_first.where(Status.id > (ids[0] if ids else 0)), bound))
     if later:
@@ -281,11 +296,43 @@ def _followers_of_tags() -> Select[int, str | None]:
     )
 
 
+@cache
+def _authors_over() -> Select[int]:
+    """Those of ``authors`` with more followers than ``most``."""
+    return select(Account.id).where(
+        one_of_param(Account.id, "authors"), Account.followers_count > bindparam("most", type_=BigInteger)
+    )
+
+
+async def _start_pulling(rt: Runtime, author_id: int) -> None:
+    """From now on the author's followers' feeds read its posts from its own list: the list is
+    filled with its recent posts, and the feeds made without it are dropped (each is rebuilt,
+    with the author pulled, at its owner's next read)."""
+    async with rt.db.read() as session:
+        recent = list(
+            await session.scalars(
+                select(Status.id)
+                .where(Status.account_id == author_id, Status.deleted_at.is_(None))
+                .order_by(Status.id.desc())
+                .limit(rt.settings.home_feed_size)
+            )
+        )
+        rows = list(await session.execute(_followers_of_authors(), {"authors": [author_id]}))
+    await rt.feeds.pull(author_id, recent)
+    followers = split_ids(rows[0][1]) if rows else []
+    log.info("pulling an author's posts at read time", extra={"account_id": author_id})
+    await rt.feeds.drop(followers)
+
+
 async def fan_out(rt: Runtime, deliveries: list[Delivery]) -> None:
     """Puts new posts (or reblogs) into the feeds of those who may want them: the author, the
     author's followers and, for public posts, the followers of its hashtags. Reading filters by
     the home rule, so a wider net costs only feed space. A burst of posts is one query for all
-    their audiences and, per audience, one feed write for all its posts."""
+    their audiences and, per audience, one feed write for all its posts.
+
+    An author with more followers than ``fan_out_pull_followers`` is pulled instead: its posts
+    go into its own list, which its followers' feeds merge at each read, so a post reaches a
+    hundred thousand followers with one write rather than a hundred thousand."""
     posts: list[events.StatusCreated | events.StatusReblogged] = []
     for delivery in deliveries:
         assert isinstance(delivery.event, events.StatusCreated | events.StatusReblogged)
@@ -293,12 +340,23 @@ async def fan_out(rt: Runtime, deliveries: list[Delivery]) -> None:
     authors = list({p.account_id for p in posts})
     public = [p.status_id for p in posts if isinstance(p, events.StatusCreated) and p.visibility == "public"]
     async with rt.db.read() as session:
-        followers = {a: j for a, j in await session.execute(_followers_of_authors(), {"authors": authors})}
+        most = rt.settings.fan_out_pull_followers
+        large = set(await session.scalars(_authors_over(), {"authors": authors, "most": most}))
+        pushed = [a for a in authors if a not in large]
+        followers = (
+            {a: j for a, j in await session.execute(_followers_of_authors(), {"authors": pushed})}
+            if pushed
+            else {}
+        )
         by_tags = (
             {s: j for s, j in await session.execute(_followers_of_tags(), {"posts": public})}
             if public
             else {}
         )
+    for author_id in large:
+        own = [p.status_id for p in posts if p.account_id == author_id]
+        if not await rt.feeds.add_authored(author_id, own):
+            await _start_pulling(rt, author_id)  # its list holds these posts too
     audiences: dict[tuple[int, str | None], list[int]] = {}
     for post in posts:
         audiences.setdefault((post.account_id, by_tags.get(post.status_id)), []).append(post.status_id)

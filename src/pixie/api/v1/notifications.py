@@ -6,7 +6,7 @@ from pixie.api.common import errors, parse_id
 from pixie.api.deps import Auth, Caller, runtime
 from pixie.api.pagination import PageQuery, link_header
 from pixie.api.params import body_schema, params, query_schema
-from pixie.api.responses import JSON
+from pixie.api.responses import JSON, RawJSON
 from pixie.api.schemas import (
     Empty,
     Markers,
@@ -49,10 +49,10 @@ async def all_notifications(
     caller: Caller = Depends(Auth("read:notifications")),
     query: NotificationsQuery = Depends(params(NotificationsQuery)),
     rt: Runtime = Depends(runtime),
-) -> JSON:
-    views = await notifications.page(rt, caller.account_id, query.paging(most=80), filters_of(query))
-    body = [convert.notification(rt.settings, v) for v in views]
-    return JSON(body, headers=link_header(rt.settings, request, [v.notification.id for v in views]))
+) -> RawJSON:
+    found = await notifications.page_state_of(rt, caller.account_id, query.paging(most=80), filters_of(query))
+    body, ids = await convert.notifications_page(rt, found)
+    return RawJSON(body, headers=link_header(rt.settings, request, ids))
 
 
 @router.get(

@@ -7,7 +7,7 @@ from pixie.api.common import errors
 from pixie.api.deps import Auth, Caller, runtime
 from pixie.api.pagination import PageQuery, link_header
 from pixie.api.params import params, query_schema
-from pixie.api.responses import JSON
+from pixie.api.responses import JSON, RawJSON
 from pixie.api.schemas import (
     Account,
     Empty,
@@ -57,15 +57,16 @@ async def grouped_notifications(
     caller: Caller = Depends(Auth("read:notifications")),
     query: GroupedNotificationsQuery = Depends(params(GroupedNotificationsQuery)),
     rt: Runtime = Depends(runtime),
-) -> JSON:
-    page = await notifications.grouped_page(
+) -> RawJSON:
+    found = await notifications.grouped_state(
         rt,
         caller.account_id,
         query.paging(most=80),
         filters_of(query),
         notifications.parse_grouped_types(query.grouped()),
     )
-    return JSON(convert.grouped(rt.settings, page), headers=link_header(rt.settings, request, page.cursors))
+    body = await convert.grouped_page(rt, found)
+    return RawJSON(body, headers=link_header(rt.settings, request, found.cursors))
 
 
 @router.get(
