@@ -67,8 +67,12 @@ class Database:
             self.read_engine = _sqlite_engine(url, writer=False)
             self.hot_engine = self.read_engine
         else:
-            # A schema other than public keeps test runs apart on one database.
-            connect_args = {"server_settings": {"search_path": schema}} if schema else {}
+            # No JIT compilation: it pays off for long analytical queries, and Pixie runs short
+            # ones. A statement whose estimated cost passes PostgreSQL's threshold (a thread's
+            # walk, a timeline among a hundred thousand follows) spent seconds compiling what
+            # then ran in milliseconds. A schema other than public keeps test runs apart.
+            settings = {"jit": "off", **({"search_path": schema} if schema else {})}
+            connect_args: dict[str, Any] = {"server_settings": settings}
             self.write_engine = create_async_engine(
                 url,
                 echo=echo,
