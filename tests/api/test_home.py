@@ -158,6 +158,32 @@ async def test_feeds_give_the_same_pages_as_the_query(
         assert await _pages(px, reader, 7) == expected
 
 
+async def test_an_account_that_passes_the_threshold_is_pulled_by_the_feeds_already_made(
+    tmp_path: Path, production: Backend
+) -> None:
+    """An author whose followers pass ``fan_out_pull_followers`` after its followers' feeds were
+    made is pulled by those feeds from its next post on, with nothing rebuilt; a private post of
+    it still reaches its followers only, and the stranger's home stays without it."""
+    async with running(tmp_path, production, fan_out_pull_followers=1) as px:
+        ann_id, ann = await px.user("ann")
+        reader_id, reader = await px.user("reader")
+        _, stranger = await px.user("stranger")
+        await px.follow(reader, ann_id)
+        before = (await px.post(ann, status="while pushed"))["id"]
+        await eventually(lambda: _equal(px, reader, [before]))  # the reader's feed is made
+        assert await px.rt.feeds.pulled() == set()
+        _, fan = await px.user("fan")
+        await px.follow(fan, ann_id)  # two followers: over the threshold
+        after = (await px.post(ann, status="now pulled"))["id"]
+        hidden = (await px.post(ann, status="followers only", visibility="private"))["id"]
+        await eventually(lambda: _equal(px, reader, [hidden, after, before]))
+        assert await px.rt.feeds.pulled() == {ann_id}
+        window = await px.rt.feeds.window(reader_id, max_id=None, since_id=None, min_id=None, count=10)
+        assert window is not None and [str(i) for i in window.ids] == [hidden, after, before]
+        assert await ids(px, stranger) == []
+        assert await _pages(px, reader, 2) == await _database_pages(px, reader_id, 2)
+
+
 async def test_a_burst_of_posts_from_several_authors_reaches_each_feed_it_should(
     tmp_path: Path, production: Backend
 ) -> None:

@@ -111,6 +111,21 @@ for _, m in ipairs(members) do
 end
 return {full and 1 or 0, floor, out}
 """
+# Adds the author ARGV[3] to the pulled authors of each existing feed of the comma-separated
+# account ids in ARGV[2] (keys ARGV[1] .. id), each pull list kept ARGV[4] seconds.
+_ADD_PULL = """
+local prefix, author, ttl = ARGV[1], ARGV[3], tonumber(ARGV[4])
+for id in string.gmatch(ARGV[2], '[^,]+') do
+  local key = prefix .. id
+  if redis.call('EXISTS', key) == 1 then
+    local pull = redis.call('GET', key .. ':pull') or ''
+    if not string.find(',' .. pull .. ',', ',' .. author .. ',', 1, true) then
+      redis.call('SET', key .. ':pull', pull == '' and author or (pull .. ',' .. author), 'EX', ttl)
+    end
+  end
+end
+return 0
+"""
 # Adds posts (members ARGV[3..]) to an author's own list (key ARGV[1]), kept to size ARGV[2].
 _AUTHORED = """
 local key, size = ARGV[1], tonumber(ARGV[2])
@@ -172,8 +187,9 @@ class HomeFeeds(Protocol):
         """The authors whose posts are pulled by their followers' feeds rather than pushed."""
         ...
 
-    async def pull(self, author_id: int, recent: Sequence[int]) -> None:
-        """Makes the author pulled, its own list filled with its ``recent`` posts."""
+    async def pull(self, author_id: int, recent: Sequence[int], followers: Sequence[int]) -> None:
+        """Makes the author pulled, its own list filled with its ``recent`` posts, and pulled
+        by the existing feeds of its ``followers``."""
         ...
 
     async def add_authored(self, author_id: int, status_ids: Sequence[int]) -> bool:
@@ -212,7 +228,7 @@ class NoFeeds:
     async def pulled(self) -> set[int]:
         return set()
 
-    async def pull(self, author_id: int, recent: Sequence[int]) -> None:
+    async def pull(self, author_id: int, recent: Sequence[int], followers: Sequence[int]) -> None:
         return None
 
     async def add_authored(self, author_id: int, status_ids: Sequence[int]) -> bool:
@@ -231,6 +247,7 @@ class RedisFeeds:
         self._push = client.register_script(_PUSH)
         self._window = client.register_script(_WINDOW)
         self._add_authored = client.register_script(_AUTHORED)
+        self._add_pull = client.register_script(_ADD_PULL)
 
     def _key(self, account_id: int) -> str:
         return f"{self._prefix}{account_id}"
@@ -297,7 +314,7 @@ class RedisFeeds:
     async def pulled(self) -> set[int]:
         return {int(a) for a in await self._client.smembers(self._pulled)}  # type: ignore[misc]
 
-    async def pull(self, author_id: int, recent: Sequence[int]) -> None:
+    async def pull(self, author_id: int, recent: Sequence[int], followers: Sequence[int]) -> None:
         key = f"{self._authored}{author_id}"
         async with self._client.pipeline(transaction=True) as pipe:
             pipe.delete(key)
@@ -308,6 +325,11 @@ class RedisFeeds:
                 pipe.zadd(key, {_SENTINEL: 0})  # exists, empty of posts
             pipe.sadd(self._pulled, str(author_id))
             await pipe.execute()
+        # The followers' feeds made before pull the author from now on, in place: nothing to rebuild.
+        ids = [str(a) for a in followers]
+        for start in range(0, len(ids), _PUSH_BATCH):
+            batch = ",".join(ids[start : start + _PUSH_BATCH])
+            await self._add_pull(args=[self._prefix, batch, str(author_id), int(IDLE.total_seconds())])
 
     async def add_authored(self, author_id: int, status_ids: Sequence[int]) -> bool:
         key = f"{self._authored}{author_id}"

@@ -111,22 +111,18 @@ async def home_from_database(
 async def _rebuild(rt: Runtime, session: AsyncSession, viewer_id: int) -> None:
     newest_first = _home_ids().order_by(Status.id.desc())
     bound = {"viewer": viewer_id}
-    # Taken before the posts are read: an author pulled from now on is found here, or its
-    # followers' feeds are dropped after this one is made (``_start_pulling``).
+    # The followed authors whose posts the feed pulls; one that should be pulled and is not
+    # yet (it passed the threshold since its last post) is made so now.
     pulled = await rt.feeds.pulled()
-    followed_pulled = (
-        list(
-            await session.scalars(
-                select(Follow.target_account_id).where(
-                    Follow.account_id == viewer_id, Follow.target_account_id.in_(pulled)
-                )
-            )
-        )
-        if pulled
-        else []
+    most = rt.settings.fan_out_pull_followers
+    large = list(
+        await session.scalars(_followed_large(), {"viewer": viewer_id, "most": most, "pulled": list(pulled)})
     )
+    for author_id in large:
+        if author_id not in pulled:
+            await _start_pulling(rt, author_id)
     ids = list(await session.scalars(newest_first.limit(rt.settings.home_feed_size), bound))
-    await rt.feeds.fill(viewer_id, ids, followed_pulled)
+    await rt.feeds.fill(viewer_id, ids, large)
     # A post fanned out while the feed was being built found no feed to go into: catch up.
     later = list(await session.scalars(newest_first.where(Status.id > (ids[0] if ids else 0)), bound))
     if later:
@@ -296,18 +292,47 @@ def _followers_of_tags() -> Select[int, str | None]:
     )
 
 
+def _large() -> Any:
+    """An account whose followers pull its posts: more followers than ``most``, or pulled
+    already (``pulled``; once pulled, always pulled, so no feed made meanwhile misses posts)."""
+    return or_(
+        Account.followers_count > bindparam("most", type_=BigInteger), one_of_param(Account.id, "pulled")
+    )
+
+
 @cache
 def _authors_over() -> Select[int]:
-    """Those of ``authors`` with more followers than ``most``."""
-    return select(Account.id).where(
-        one_of_param(Account.id, "authors"), Account.followers_count > bindparam("most", type_=BigInteger)
+    """Those of ``authors`` whose followers pull their posts."""
+    return select(Account.id).where(one_of_param(Account.id, "authors"), _large())
+
+
+@cache
+def _followed_large() -> Select[int]:
+    """The accounts ``viewer`` follows whose followers pull their posts."""
+    return (
+        select(Account.id)
+        .join(Follow, Follow.target_account_id == Account.id)
+        .where(Follow.account_id == bindparam("viewer", type_=BigInteger), _large())
     )
+
+
+_PULLING: set[int] = set()  # authors this process is making pulled right now
 
 
 async def _start_pulling(rt: Runtime, author_id: int) -> None:
     """From now on the author's followers' feeds read its posts from its own list: the list is
-    filled with its recent posts, and the feeds made without it are dropped (each is rebuilt,
-    with the author pulled, at its owner's next read)."""
+    filled with its recent posts, and the followers' existing feeds pull it. Done once at a time
+    per process (many followers' feeds may be rebuilt at the same moment and each find it)."""
+    if author_id in _PULLING:
+        return
+    _PULLING.add(author_id)
+    try:
+        await _make_pulled(rt, author_id)
+    finally:
+        _PULLING.discard(author_id)
+
+
+async def _make_pulled(rt: Runtime, author_id: int) -> None:
     async with rt.db.read() as session:
         recent = list(
             await session.scalars(
@@ -318,10 +343,8 @@ async def _start_pulling(rt: Runtime, author_id: int) -> None:
             )
         )
         rows = list(await session.execute(_followers_of_authors(), {"authors": [author_id]}))
-    await rt.feeds.pull(author_id, recent)
-    followers = split_ids(rows[0][1]) if rows else []
     log.info("pulling an author's posts at read time", extra={"account_id": author_id})
-    await rt.feeds.drop(followers)
+    await rt.feeds.pull(author_id, recent, split_ids(rows[0][1]) if rows else [])
 
 
 async def fan_out(rt: Runtime, deliveries: list[Delivery]) -> None:
@@ -341,7 +364,10 @@ async def fan_out(rt: Runtime, deliveries: list[Delivery]) -> None:
     public = [p.status_id for p in posts if isinstance(p, events.StatusCreated) and p.visibility == "public"]
     async with rt.db.read() as session:
         most = rt.settings.fan_out_pull_followers
-        large = set(await session.scalars(_authors_over(), {"authors": authors, "most": most}))
+        pulled = list(await rt.feeds.pulled())
+        large = set(
+            await session.scalars(_authors_over(), {"authors": authors, "most": most, "pulled": pulled})
+        )
         pushed = [a for a in authors if a not in large]
         followers = (
             {a: j for a, j in await session.execute(_followers_of_authors(), {"authors": pushed})}
