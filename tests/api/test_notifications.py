@@ -8,6 +8,7 @@ from typing import Any
 
 from sqlalchemy import event
 
+from pixie.db.prepared import Prepared
 from tests.api.test_golden import check_shape
 from tests.conftest import Instance, bearer
 
@@ -277,18 +278,29 @@ async def test_notification_scopes(px: Instance) -> None:
 
 @contextmanager
 def counting(px: Instance) -> Iterator[list[str]]:
-    """Every SQL statement the app runs meanwhile."""
+    """Every SQL statement the app runs meanwhile: through SQLAlchemy, and those of the hot
+    read path that go to asyncpg directly (``Prepared``), which SQLAlchemy's events never see."""
     seen: list[str] = []
 
     def count(conn: Any, cursor: Any, statement: str, *args: Any) -> None:
         seen.append(statement)
 
-    engines = {px.rt.db.read_engine.sync_engine, px.rt.db.write_engine.sync_engine}
+    run = Prepared.rows
+
+    async def rows(self: Prepared, connection: Any, params: dict[str, Any]) -> Any:
+        if self._compile(connection.dialect) is not None:  # not through SQLAlchemy: count it here
+            seen.append(str(self.statement))
+        return await run(self, connection, params)
+
+    db = px.rt.db
+    engines = {db.read_engine.sync_engine, db.write_engine.sync_engine, db.hot_engine.sync_engine}
     for engine in engines:
         event.listen(engine, "before_cursor_execute", count)
+    Prepared.rows = rows  # type: ignore[method-assign]
     try:
         yield seen
     finally:
+        Prepared.rows = run  # type: ignore[method-assign]
         for engine in engines:
             event.remove(engine, "before_cursor_execute", count)
 

@@ -47,6 +47,21 @@ class _IdArray(TypeDecorator[list[int]]):
         return json.dumps(value)
 
 
+class _NameArray(TypeDecorator[list[str]]):
+    impl = String
+    cache_ok = True
+
+    def load_dialect_impl(self, dialect: Dialect) -> TypeEngine[Any]:
+        if dialect.name == "postgresql":
+            return dialect.type_descriptor(postgresql.ARRAY(String()))
+        return dialect.type_descriptor(String())
+
+    def process_bind_param(self, value: list[str] | None, dialect: Dialect) -> Any:
+        if value is None or dialect.name == "postgresql":
+            return value
+        return json.dumps(value)
+
+
 class _OneOf(ColumnElement[bool]):
     inherit_cache = True
     type = Boolean()
@@ -82,6 +97,11 @@ def one_of(column: Any, ids: Iterable[int]) -> ColumnElement[bool]:
 def one_of_param(column: Any, name: str) -> ColumnElement[bool]:
     """``column IN :name`` for a statement built once; the ids are given at execution."""
     return _OneOf(column, bindparam(name, type_=_IdArray()))
+
+
+def one_of_names_param(column: Any, name: str) -> ColumnElement[bool]:
+    """``column IN :name`` for text (types, keys), the list given at execution."""
+    return _OneOf(column, bindparam(name, type_=_NameArray()))
 
 
 def joined_ids(query: Select[Any]) -> ScalarSelect[str | None]:

@@ -5,15 +5,30 @@ again here, so a later block, mute or deletion hides earlier ones too.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from functools import cache
-from typing import Any
+from typing import Any, NamedTuple
 
-from sqlalchemy import BigInteger, String, bindparam, case, cast, delete, exists, func, literal, or_, select
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy import (
+    BigInteger,
+    Integer,
+    Select,
+    String,
+    bindparam,
+    case,
+    cast,
+    delete,
+    exists,
+    func,
+    literal,
+    or_,
+    select,
+)
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
-from pixie.db.idlist import one_of_param
+from pixie.db.idlist import one_of_names_param, one_of_param
 from pixie.db.prepared import Prepared
 from pixie.db.types import utcnow
 from pixie.errors import Invalid, NotFound
@@ -25,7 +40,7 @@ from pixie.services import filters as custom_filters  # the reader's own (Filter
 from pixie.services import page_state, status_views
 from pixie.services.notifying import GROUPED_TYPES, TYPES
 from pixie.services.page_state import PageState
-from pixie.services.paging import Paging
+from pixie.services.paging import Paging, Shape, apply_shape
 from pixie.services.visibility import active_mute, blocked_between, visible_to
 
 SAMPLE_ACCOUNTS = 8
@@ -48,32 +63,46 @@ class Filters:
         return [t for t in wanted if t not in (self.exclude_types or [])]
 
 
-def _shown(recipient_id: int, filters: Filters | None = None) -> list[Any]:
-    """What a recipient's notifications must satisfy to be shown (and counted)."""
+def _rule(
+    recipient: Any, *, wanted: Any = None, from_account: Any = None, include_filtered: bool = False
+) -> list[Any]:
+    """What a recipient's notifications must satisfy to be shown (and counted). ``recipient``
+    and ``from_account`` are ids or bound parameters; ``wanted``, a condition on the type."""
     conditions: list[Any] = [
-        Notification.account_id == recipient_id,
+        Notification.account_id == recipient,
         exists(
             select(Account.id).where(
                 Account.id == Notification.from_account_id, Account.suspended_at.is_(None)
             )
         ),
         or_(
-            Notification.from_account_id == recipient_id,
-            ~blocked_between(recipient_id, Notification.from_account_id),
+            Notification.from_account_id == recipient,
+            ~blocked_between(recipient, Notification.from_account_id),
         ),
-        ~active_mute(recipient_id, Notification.from_account_id, notifications=True),
+        ~active_mute(recipient, Notification.from_account_id, notifications=True),
         or_(
             Notification.status_id.is_(None),
-            exists(select(Status.id).where(Status.id == Notification.status_id, visible_to(recipient_id))),
+            exists(select(Status.id).where(Status.id == Notification.status_id, visible_to(recipient))),
         ),
     ]
-    if filters is None or not filters.include_filtered:
+    if not include_filtered:
         conditions.append(Notification.filtered.is_(False))
-    if filters is not None:
-        conditions.append(Notification.type.in_(filters.wanted()))
-        if filters.from_account_id is not None:
-            conditions.append(Notification.from_account_id == filters.from_account_id)
+    if wanted is not None:
+        conditions.append(wanted)
+    if from_account is not None:
+        conditions.append(Notification.from_account_id == from_account)
     return conditions
+
+
+def _shown(recipient_id: int, filters: Filters | None = None) -> list[Any]:
+    if filters is None:
+        return _rule(recipient_id)
+    return _rule(
+        recipient_id,
+        wanted=Notification.type.in_(filters.wanted()),
+        from_account=filters.from_account_id,
+        include_filtered=filters.include_filtered,
+    )
 
 
 @dataclass(frozen=True)
@@ -127,16 +156,30 @@ def _statuses_statement() -> Prepared:
     return Prepared(page_state.statement(page, viewer))
 
 
-async def _statuses_state(session: AsyncSession, recipient_id: int, status_ids: list[int]) -> PageState:
+async def _statuses_state(
+    rt: Runtime, connection: AsyncConnection, recipient_id: int, status_ids: list[int]
+) -> PageState:
     """The statuses of notifications as a ``PageState``, through the recipient's filters: a
     notification about a post a ``hide`` filter drops is not shown either."""
     if not status_ids:
         return PageState(recipient_id, [], {})
     bound = {"ids": list(dict.fromkeys(status_ids)), "viewer": recipient_id}
-    rows = await _statuses_statement().rows(await session.connection(), bound)
-    state = page_state.read_rows(recipient_id, rows)
-    await custom_filters.screen_page(session, state, "notifications")
+    state = page_state.read_rows(recipient_id, await _statuses_statement().rows(connection, bound))
+    if state.has_filters:
+        async with rt.db.read() as session:
+            await custom_filters.screen_page(session, state, "notifications")
     return state
+
+
+class NotificationRow(NamedTuple):
+    """What a Notification entity shows of its row."""
+
+    id: int
+    type: str
+    group_key: str | None
+    created_at: datetime
+    from_account_id: int
+    status_id: int | None
 
 
 @dataclass(frozen=True)
@@ -144,21 +187,49 @@ class NotificationsState:
     """A page of notifications to render: the notifications, their statuses with the
     recipient's marks, and the accounts they come from."""
 
-    notifications: list[Notification]
+    notifications: list[NotificationRow]
     statuses: PageState
     account_ids: list[int]
+
+
+def _filters_rule(recipient: Any, from_account: bool, include_filtered: bool) -> list[Any]:
+    """The rule with every value a bound parameter: ``recipient``, ``types`` (wanted) and
+    ``from_account`` (when filtered by it)."""
+    return _rule(
+        recipient,
+        wanted=one_of_names_param(Notification.type, "types"),
+        from_account=bindparam("from_account", type_=BigInteger) if from_account else None,
+        include_filtered=include_filtered,
+    )
+
+
+def _filters_bound(recipient_id: int, filters: Filters) -> dict[str, Any]:
+    bound: dict[str, Any] = {"recipient": recipient_id, "types": filters.wanted()}
+    if filters.from_account_id is not None:
+        bound["from_account"] = filters.from_account_id
+    return bound
+
+
+@cache
+def _page_statement(from_account: bool, include_filtered: bool, shape: Shape) -> Prepared:
+    recipient: Any = bindparam("recipient", type_=BigInteger)
+    page = select(*(getattr(Notification, name) for name in NotificationRow._fields)).where(
+        *_filters_rule(recipient, from_account, include_filtered)
+    )
+    return Prepared(apply_shape(page, Notification.id, shape))
 
 
 async def page_state_of(
     rt: Runtime, recipient_id: int, paging: Paging, filters: Filters
 ) -> NotificationsState:
     """``page`` as a ``NotificationsState``, for renderings kept between requests."""
-    query = select(Notification).where(*_shown(recipient_id, filters))
-    async with rt.db.read() as session:
-        found = list(await session.scalars(paging.apply(query, Notification.id, most=MAX_PAGE)))
-        found = paging.newest_first(found)
+    statement = _page_statement(filters.from_account_id is not None, filters.include_filtered, paging.shape)
+    bound = _filters_bound(recipient_id, filters) | paging.bound(most=MAX_PAGE)
+    async with rt.db.read_connection() as connection:
+        rows = await statement.rows(connection, bound)
+        found = paging.newest_first([NotificationRow(*row) for row in rows])
         with_status = [n.status_id for n in found if n.status_id is not None]
-        state = await _statuses_state(session, recipient_id, with_status)
+        state = await _statuses_state(rt, connection, recipient_id, with_status)
     kept = set(state.ids)
     shown = [n for n in found if n.status_id is None or n.status_id in kept]
     return NotificationsState(shown, state, list(dict.fromkeys(n.from_account_id for n in shown)))
@@ -262,41 +333,42 @@ def _moment(value: Any) -> datetime:
     return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
 
 
-async def _groups(
-    session: AsyncSession, recipient_id: int, key: Any, keys: list[str], filters: Filters | None = None
-) -> list[Group]:
-    """The groups ``keys``, whole: counted, bounded and sampled (the newest accounts first)."""
-    if not keys:
-        return []
-    conditions = [*_shown(recipient_id, filters), key.in_(keys)]
+def _group_statements(conditions: list[Any], key: Any, among: Any) -> tuple[Select[Any], Select[Any]]:
+    """The rows behind groups (``among`` selects which): each group's count, bounds, type and
+    status; and its accounts, newest first (enough of them to sample distinct ones)."""
     rows = (
-        await session.execute(
-            select(
-                key,
-                func.count(),
-                func.max(Notification.id),
-                func.min(Notification.id),
-                func.max(Notification.created_at),
-                func.min(Notification.type),
-                func.max(Notification.status_id),
-            )
-            .where(*conditions)
-            .group_by(key)
+        select(
+            key,
+            func.count(),
+            func.max(Notification.id),
+            func.min(Notification.id),
+            func.max(Notification.created_at),
+            func.min(Notification.type),
+            func.max(Notification.status_id),
         )
-    ).all()
+        .where(*conditions, among)
+        .group_by(key)
+    )
     numbered = (
         select(
             key.label("k"),
             Notification.from_account_id.label("a"),
             func.row_number().over(partition_by=key, order_by=Notification.id.desc()).label("n"),
         )
-        .where(*conditions)
+        .where(*conditions, among)
         .subquery()
     )
-    samples: dict[str, list[int]] = {}
-    for group_key, account_id in await session.execute(
+    samples = (
         select(numbered.c.k, numbered.c.a).where(numbered.c.n <= SAMPLE_ACCOUNTS * 4).order_by(numbered.c.n)
-    ):
+    )
+    return rows, samples
+
+
+def _assemble(
+    keys: list[str], rows: Sequence[Sequence[Any]], sampled: Sequence[Sequence[Any]]
+) -> list[Group]:
+    samples: dict[str, list[int]] = {}
+    for group_key, account_id in sampled:
         sample = samples.setdefault(group_key, [])
         if account_id not in sample and len(sample) < SAMPLE_ACCOUNTS:
             sample.append(account_id)
@@ -315,6 +387,16 @@ async def _groups(
         for row in rows
     }
     return [groups[k] for k in keys if k in groups]
+
+
+async def _groups(
+    session: AsyncSession, recipient_id: int, key: Any, keys: list[str], filters: Filters | None = None
+) -> list[Group]:
+    """The groups ``keys``, whole: counted, bounded and sampled (the newest accounts first)."""
+    if not keys:
+        return []
+    rows, samples = _group_statements(_shown(recipient_id, filters), key, key.in_(keys))
+    return _assemble(keys, (await session.execute(rows)).all(), (await session.execute(samples)).all())
 
 
 async def _grouped_result(
@@ -375,19 +457,55 @@ class GroupedState:
     cursors: list[int]
 
 
+@cache
+def _groups_page_statements(
+    from_account: bool, include_filtered: bool, shape: Shape
+) -> tuple[Prepared, Prepared, Prepared]:
+    """A page of groups as three statements built once: the groups picked (each by its newest
+    notification), their rows, and their accounts. Bound: ``recipient``, ``types`` (wanted),
+    ``grouped`` (the types that group), ``from_account``, the paging bounds, ``limit``, and
+    ``keys`` (the picked groups, for the second and third)."""
+    conditions = _filters_rule(bindparam("recipient", type_=BigInteger), from_account, include_filtered)
+    has_max, has_since, has_min = shape
+    ungrouped = literal("ungrouped-") + cast(Notification.id, String)
+    key = case((one_of_names_param(Notification.type, "grouped"), Notification.group_key), else_=ungrouped)
+    newest = func.max(Notification.id)
+    picked = select(key, newest).where(*conditions).group_by(key)
+    if has_max:
+        picked = picked.having(newest < bindparam("max_id", type_=BigInteger))
+    if has_since:
+        picked = picked.having(newest > bindparam("since_id", type_=BigInteger))
+    if has_min:
+        picked = picked.having(newest > bindparam("min_id", type_=BigInteger)).order_by(newest.asc())
+    else:
+        picked = picked.order_by(newest.desc())
+    picked = picked.limit(bindparam("limit", type_=Integer))
+    rows, samples = _group_statements(conditions, key, one_of_names_param(key, "keys"))
+    return Prepared(picked), Prepared(rows), Prepared(samples)
+
+
 async def grouped_state(
     rt: Runtime, recipient_id: int, paging: Paging, filters: Filters, grouped_types: list[str]
 ) -> GroupedState:
     """``grouped_page`` as a ``GroupedState``, for renderings kept between requests."""
-    async with rt.db.read() as session:
-        groups, cursors = await _pick_groups(session, recipient_id, paging, filters, grouped_types)
-        state = await _statuses_state(
-            session, recipient_id, [g.status_id for g in groups if g.status_id is not None]
-        )
+    picking, rows, samples = _groups_page_statements(
+        filters.from_account_id is not None, filters.include_filtered, paging.shape
+    )
+    bound = _filters_bound(recipient_id, filters) | paging.bound(most=MAX_PAGE)
+    bound["grouped"] = [t for t in GROUPED_TYPES if t in grouped_types]
+    async with rt.db.read_connection() as connection:
+        picked = paging.newest_first(list(await picking.rows(connection, bound)))
+        if not picked:
+            return GroupedState([], PageState(recipient_id, [], {}), [], [])
+        keys = [row[0] for row in picked]
+        bound["keys"] = keys
+        groups = _assemble(keys, await rows.rows(connection, bound), await samples.rows(connection, bound))
+        with_status = [g.status_id for g in groups if g.status_id is not None]
+        state = await _statuses_state(rt, connection, recipient_id, with_status)
     kept_ids = set(state.ids)
     kept = [g for g in groups if g.status_id is None or g.status_id in kept_ids]
     accounts = list(dict.fromkeys(a for g in kept for a in g.sample_account_ids))
-    return GroupedState(kept, state, accounts, cursors)
+    return GroupedState(kept, state, accounts, [int(row[1]) for row in picked])
 
 
 def _group_filter(group_key: str) -> Any:
