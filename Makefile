@@ -59,7 +59,8 @@ pytest: install-dev
 schemathesis: install-dev
 	scripts/schemathesis.sh
 
-bench: install-dev
+bench: install-dev services
+	@scripts/wrk.sh
 	$(BIN)/python bench/startup.py
 	$(BIN)/python bench/verify_credentials.py
 	$(BIN)/python bench/media_processing.py
@@ -70,6 +71,7 @@ bench: install-dev
 	$(BIN)/python bench/provenance_signing.py
 	$(BIN)/python bench/generation.py
 	$(BIN)/python bench/web_feed.py --backend all
+	$(BIN)/python bench/read_path.py --celebrity
 
 lock:
 	rm -rf /tmp/pixie-lock && $(PYTHON) -m venv /tmp/pixie-lock
