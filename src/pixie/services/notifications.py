@@ -23,8 +23,10 @@ from sqlalchemy import (
     exists,
     func,
     literal,
+    null,
     or_,
     select,
+    union_all,
 )
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
@@ -225,7 +227,7 @@ async def page_state_of(
     """``page`` as a ``NotificationsState``, for renderings kept between requests."""
     statement = _page_statement(filters.from_account_id is not None, filters.include_filtered, paging.shape)
     bound = _filters_bound(recipient_id, filters) | paging.bound(most=MAX_PAGE)
-    async with rt.db.read_connection() as connection:
+    async with rt.db.read_connection(generic_plans=True) as connection:
         rows = await statement.rows(connection, bound)
         found = paging.newest_first([NotificationRow(*row) for row in rows])
         with_status = [n.status_id for n in found if n.status_id is not None]
@@ -458,19 +460,30 @@ class GroupedState:
 
 
 @cache
-def _groups_page_statements(
-    from_account: bool, include_filtered: bool, shape: Shape
-) -> tuple[Prepared, Prepared, Prepared]:
-    """A page of groups as three statements built once: the groups picked (each by its newest
-    notification), their rows, and their accounts. Bound: ``recipient``, ``types`` (wanted),
-    ``grouped`` (the types that group), ``from_account``, the paging bounds, ``limit``, and
-    ``keys`` (the picked groups, for the second and third)."""
+def _groups_page_statement(from_account: bool, include_filtered: bool, shape: Shape) -> Prepared:
+    """A page of groups as one statement built once: the notifications shown (the rule read
+    once), the groups picked by their newest notification, each group's row, and its newest
+    accounts. Bound: ``recipient``, ``types`` (wanted), ``grouped`` (the types that group),
+    ``from_account`` and the paging bounds. Rows: ("group", key, count, newest, oldest,
+    latest time, type, status, newest) and ("sample", key, account, rank)."""
     conditions = _filters_rule(bindparam("recipient", type_=BigInteger), from_account, include_filtered)
     has_max, has_since, has_min = shape
     ungrouped = literal("ungrouped-") + cast(Notification.id, String)
     key = case((one_of_names_param(Notification.type, "grouped"), Notification.group_key), else_=ungrouped)
-    newest = func.max(Notification.id)
-    picked = select(key, newest).where(*conditions).group_by(key)
+    shown = (
+        select(
+            Notification.id,
+            Notification.type,
+            Notification.from_account_id,
+            Notification.status_id,
+            Notification.created_at,
+            key.label("k"),
+        )
+        .where(*conditions)
+        .cte("shown")
+    )
+    newest = func.max(shown.c.id)
+    picked = select(shown.c.k, newest.label("newest")).group_by(shown.c.k)
     if has_max:
         picked = picked.having(newest < bindparam("max_id", type_=BigInteger))
     if has_since:
@@ -479,33 +492,62 @@ def _groups_page_statements(
         picked = picked.having(newest > bindparam("min_id", type_=BigInteger)).order_by(newest.asc())
     else:
         picked = picked.order_by(newest.desc())
-    picked = picked.limit(bindparam("limit", type_=Integer))
-    rows, samples = _group_statements(conditions, key, one_of_names_param(key, "keys"))
-    return Prepared(picked), Prepared(rows), Prepared(samples)
+    chosen = picked.limit(bindparam("limit", type_=Integer)).cte("picked")
+    groups = (
+        select(
+            literal("group", String),
+            shown.c.k,
+            func.count(),
+            func.max(shown.c.id),
+            func.min(shown.c.id),
+            func.max(shown.c.created_at),
+            func.min(shown.c.type),
+            func.max(shown.c.status_id),
+            chosen.c.newest,
+        )
+        .join(chosen, chosen.c.k == shown.c.k)
+        .group_by(shown.c.k, chosen.c.newest)
+    )
+    numbered = (
+        select(
+            shown.c.k,
+            shown.c.from_account_id.label("a"),
+            func.row_number().over(partition_by=shown.c.k, order_by=shown.c.id.desc()).label("n"),
+        )
+        .where(shown.c.k.in_(select(chosen.c.k)))
+        .subquery()
+    )
+    kinds = (BigInteger(), Notification.created_at.type, String(), BigInteger(), BigInteger())
+    nothing = [null().cast(t) for t in kinds]
+    samples = select(literal("sample", String), numbered.c.k, numbered.c.a, numbered.c.n, *nothing).where(
+        numbered.c.n <= SAMPLE_ACCOUNTS * 4
+    )
+    return Prepared(union_all(groups, samples))
 
 
 async def grouped_state(
     rt: Runtime, recipient_id: int, paging: Paging, filters: Filters, grouped_types: list[str]
 ) -> GroupedState:
     """``grouped_page`` as a ``GroupedState``, for renderings kept between requests."""
-    picking, rows, samples = _groups_page_statements(
+    statement = _groups_page_statement(
         filters.from_account_id is not None, filters.include_filtered, paging.shape
     )
     bound = _filters_bound(recipient_id, filters) | paging.bound(most=MAX_PAGE)
     bound["grouped"] = [t for t in GROUPED_TYPES if t in grouped_types]
-    async with rt.db.read_connection() as connection:
-        picked = paging.newest_first(list(await picking.rows(connection, bound)))
-        if not picked:
+    async with rt.db.read_connection(generic_plans=True) as connection:
+        found = await statement.rows(connection, bound)
+        rows = sorted((r[1:] for r in found if r[0] == "group"), key=lambda r: r[7], reverse=True)
+        if not rows:
             return GroupedState([], PageState(recipient_id, [], {}), [], [])
-        keys = [row[0] for row in picked]
-        bound["keys"] = keys
-        groups = _assemble(keys, await rows.rows(connection, bound), await samples.rows(connection, bound))
+        sampled = sorted((r[1:4] for r in found if r[0] == "sample"), key=lambda r: r[2])
+        keys = [r[0] for r in rows]
+        groups = _assemble(keys, rows, [(k, a) for k, a, _ in sampled])
         with_status = [g.status_id for g in groups if g.status_id is not None]
         state = await _statuses_state(rt, connection, recipient_id, with_status)
     kept_ids = set(state.ids)
     kept = [g for g in groups if g.status_id is None or g.status_id in kept_ids]
     accounts = list(dict.fromkeys(a for g in kept for a in g.sample_account_ids))
-    return GroupedState(kept, state, accounts, [int(row[1]) for row in picked])
+    return GroupedState(kept, state, accounts, [int(r[7]) for r in rows])
 
 
 def _group_filter(group_key: str) -> Any:

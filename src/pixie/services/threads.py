@@ -109,7 +109,7 @@ async def context_state(rt: Runtime, status_id: int, viewer_id: int | None) -> T
     bound: dict[str, Any] = {"focal": status_id}
     if viewer_id is not None:
         bound["viewer"] = viewer_id
-    async with rt.db.read_connection() as connection:
+    async with rt.db.read_connection(generic_plans=True) as connection:
         rows = await _kept_context_statement(viewer_id is None).rows(connection, bound)
     state = page_state.read_rows(viewer_id, rows)
     if not any(kind == "focal" for kind, _, _ in state.extra):
