@@ -41,7 +41,7 @@ services:
 	@scripts/services.sh
 
 browser:
-	@scripts/browser.sh
+	@scripts/debian-package.sh /usr/bin/chromium chromium "the browser tests"
 
 lint: install-dev
 	$(BIN)/ruff check src tests bench
@@ -60,7 +60,7 @@ schemathesis: install-dev
 	scripts/schemathesis.sh
 
 bench: install-dev services
-	@scripts/wrk.sh
+	@scripts/debian-package.sh wrk wrk "the HTTP benchmarks"
 	$(BIN)/python bench/startup.py
 	$(BIN)/python bench/verify_credentials.py
 	$(BIN)/python bench/media_processing.py

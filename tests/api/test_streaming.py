@@ -5,12 +5,15 @@ from __future__ import annotations
 
 import asyncio
 import json
+from pathlib import Path
 
 import httpx
 import pytest
 import websockets
 
-from tests.conftest import PASSWORD, Instance, bearer
+from pixie.db.idlist import split_ids
+from pixie.realtime import publisher
+from tests.conftest import PASSWORD, Backend, Instance, bearer, running
 from tests.streaming import served, sse, websocket
 
 
@@ -273,3 +276,36 @@ async def test_generation_progress_reaches_its_owner_only(px: Instance) -> None:
         mine = await px.post(bob, status="bob's own post")
         await other.wait_for("update", lambda e: e.json()["id"] == mine["id"])
         assert other.named("pixie.generation") == []
+
+
+async def test_a_post_by_an_account_with_many_followers_reaches_those_streaming(
+    tmp_path: Path, production: Backend, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Past ``MANY_FOLLOWERS`` a post is published to the followers with a user stream open
+    (found among the accounts marked present), not to every follower's channel: those
+    streaming get it, followers-only posts included, and nobody else does."""
+    monkeypatch.setattr(publisher, "MANY_FOLLOWERS", 1)
+    async with running(tmp_path, production) as px:
+        star_id, star = await px.user("star")
+        fan_id, fan = await px.user("fan")
+        _quiet_id, quiet = await px.user("quiet")
+        stranger_id, stranger = await px.user("stranger")
+        for follower in (fan, quiet):
+            await px.follow(follower, star_id)
+        async with (
+            served(px) as url,
+            sse(url, "/api/v1/streaming/user", fan) as fan_home,
+            sse(url, "/api/v1/streaming/user", stranger) as stranger_home,
+        ):
+            present = await px.rt.presence.present()
+            assert present is not None and {fan_id, stranger_id} <= present
+            async with px.rt.db.read() as session:
+                streaming = await publisher._followers_streaming(px.rt, session, star_id)
+            assert split_ids(streaming) == [fan_id]  # not the quiet follower, nor the stranger
+            private = await px.post(star, status="for my followers", visibility="private")
+            public = await px.post(star, status="for everyone")
+            await fan_home.wait_for("update", lambda e: e.json()["id"] == public["id"])
+            assert fan_home.updates() == [private["id"], public["id"]]
+            own = await px.post(stranger, status="my own")  # the stranger's stream works
+            await stranger_home.wait_for("update", lambda e: e.json()["id"] == own["id"])
+            assert stranger_home.updates() == [own["id"]]

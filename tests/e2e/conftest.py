@@ -3,39 +3,14 @@ PostgreSQL + Redis + S3, each with databases of its own."""
 
 from __future__ import annotations
 
-import asyncio
 import secrets
-import uuid
 from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
-from sqlalchemy import text
 
-from pixie.db.engine import Database
-from tests.conftest import PG_URL, make_bucket, require_service
-from tests.e2e.processes import free_port, shared_redis_url
-
-
-@contextmanager
-def fresh_database() -> Iterator[str]:
-    """A PostgreSQL database of its own, dropped afterwards."""
-    require_service("PostgreSQL", 5432)
-    name = f"pixie_e2e_{uuid.uuid4().hex[:8]}"
-
-    async def run(sql: str) -> None:
-        db = Database(PG_URL)
-        async with db.write_engine.connect() as conn:
-            await conn.execution_options(isolation_level="AUTOCOMMIT")
-            await conn.execute(text(sql))
-        await db.dispose()
-
-    asyncio.run(run(f'CREATE DATABASE "{name}"'))
-    try:
-        yield PG_URL.replace("/test?", f"/{name}?")
-    finally:
-        asyncio.run(run(f'DROP DATABASE "{name}" WITH (FORCE)'))
+from tests.conftest import make_bucket
+from tests.e2e.processes import free_port, fresh_database, shared_redis_url
 
 
 @pytest.fixture(params=["embedded", "production"])

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import asyncio
 import os
+import secrets
 import socket
 import subprocess
 import sys
 import time
-from collections.abc import Callable, Iterator
+import uuid
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -15,13 +18,35 @@ from typing import TypeVar
 
 import httpx
 from mastodon import Mastodon
+from sqlalchemy import text
 
-from tests.conftest import REDIS_URL, require_service
+from pixie.db.engine import Database
+from tests.conftest import PG_URL, REDIS_URL, require_service
 
 PIXIE = Path(sys.executable).parent / "pixie"
 T = TypeVar("T")
 PASSWORD = "correct horse battery staple"  # of the users ``create-user`` makes
 SCOPES = ["read", "write", "follow"]
+
+
+@contextmanager
+def fresh_database() -> Iterator[str]:
+    """A PostgreSQL database of its own, dropped afterwards."""
+    require_service("PostgreSQL", 5432)
+    name = f"pixie_e2e_{uuid.uuid4().hex[:8]}"
+
+    async def run(sql: str) -> None:
+        db = Database(PG_URL)
+        async with db.write_engine.connect() as conn:
+            await conn.execution_options(isolation_level="AUTOCOMMIT")
+            await conn.execute(text(sql))
+        await db.dispose()
+
+    asyncio.run(run(f'CREATE DATABASE "{name}"'))
+    try:
+        yield PG_URL.replace("/test?", f"/{name}?")
+    finally:
+        asyncio.run(run(f'DROP DATABASE "{name}" WITH (FORCE)'))
 
 
 def shared_redis_url() -> str:
@@ -124,3 +149,40 @@ def log_in(base: str, email: str, app: tuple[str, str]) -> Mastodon:
     api = Mastodon(client_id=app[0], client_secret=app[1], api_base_url=base, request_timeout=10)
     api.log_in(username=email, password=PASSWORD, scopes=SCOPES, allow_http=True)
     return api
+
+
+@dataclass(frozen=True)
+class TwoServers:
+    first: Server
+    second: Server
+    env: dict[str, str]  # the first's, for `pixie` commands beside them
+    redis_url: str
+
+
+@contextmanager
+def two_servers(tmp_path: Path, users: Sequence[str], *, one_address: bool = False) -> Iterator[TwoServers]:
+    """Two `pixie serve` processes sharing a new PostgreSQL database and Redis, as a production
+    deployment runs, with ``users`` made (``name@example.com``, ``PASSWORD``). ``one_address``:
+    both answer to the first's public address, as behind a load balancer (the links one renders
+    are right for readers of the other); else each to its own."""
+    redis_url = shared_redis_url()
+    with fresh_database() as database:
+        ports = [free_port(), free_port()]
+        common = {
+            "database_url": database,
+            "redis_url": redis_url,
+            "data_dir": str(tmp_path / "var"),
+            "secret_key": secrets.token_urlsafe(32),
+            "rate_limits": "false",
+        }
+        addresses = [ports[0], ports[0]] if one_address else ports
+        envs = [clean_env(**common, base_url=f"http://127.0.0.1:{a}") for a in addresses]
+        pixie(["migrate"], env=envs[0], cwd=tmp_path)
+        for name in users:
+            email = f"{name}@example.com"
+            pixie(["create-user", name, email], env=envs[0], cwd=tmp_path, stdin=PASSWORD + "\n")
+        with (
+            serve(envs[0], tmp_path, port=ports[0], name="first") as first,
+            serve(envs[1], tmp_path, port=ports[1], name="second") as second,
+        ):
+            yield TwoServers(first, second, envs[0], redis_url)

@@ -19,8 +19,7 @@ import httpx
 import pytest
 from mastodon import Mastodon
 
-from tests.e2e.conftest import fresh_database
-from tests.e2e.processes import clean_env, free_port, pixie, serve, shared_redis_url
+from tests.e2e.processes import clean_env, free_port, fresh_database, pixie, serve, shared_redis_url
 from tests.e2e.test_workers import spawn_workers, wait_ready
 
 pytestmark = pytest.mark.e2e

@@ -23,8 +23,7 @@ import pytest
 import websockets
 from mastodon import CallbackStreamListener, Mastodon
 
-from tests.e2e.conftest import fresh_database
-from tests.e2e.processes import PASSWORD, SCOPES, clean_env, free_port, log_in, pixie, serve, shared_redis_url
+from tests.e2e.processes import PASSWORD, SCOPES, clean_env, free_port, log_in, pixie, serve, two_servers
 
 pytestmark = pytest.mark.e2e
 
@@ -135,72 +134,48 @@ async def _websocket_round(base: str, token: str, author: Mastodon) -> None:
 def test_two_servers_share_live_streams(tmp_path: Path) -> None:
     """A post made through one server reaches streams held open on the other within a second;
     what a reader may not see never reaches them, next to what they may see arriving."""
-    redis_url = shared_redis_url()
-    with fresh_database() as database:
-        ports = [free_port(), free_port()]
-        common = {
-            "database_url": database,
-            "redis_url": redis_url,
-            "data_dir": str(tmp_path / "var"),
-            "secret_key": secrets.token_urlsafe(32),
-            "rate_limits": "false",
-        }
-        envs = [clean_env(**common, base_url=f"http://127.0.0.1:{p}") for p in ports]
-        pixie(["migrate"], env=envs[0], cwd=tmp_path)
-        for name in ("ada", "bo", "cy", "di"):
-            pixie(
-                ["create-user", name, f"{name}@example.com"], env=envs[0], cwd=tmp_path, stdin=PASSWORD + "\n"
-            )
-        with (
-            serve(envs[0], tmp_path, port=ports[0], name="first") as first,
-            serve(envs[1], tmp_path, port=ports[1], name="second") as second,
-        ):
-            app = Mastodon.create_app(
-                "Pixie streams", scopes=SCOPES, api_base_url=first.url, request_timeout=10
-            )
-            ada, bo, cy = (log_in(first.url, f"{n}@example.com", app) for n in ("ada", "bo", "cy"))
-            di = log_in(second.url, "di@example.com", app)
-            for target in (bo, cy):
-                ada.account_follow(target.me()["id"])
-            ada.account_block(cy.me()["id"])  # and unfollows cy, as a block does
-            ada.account_follow(di.me()["id"])
-            ada.account_mute(di.me()["id"])
-            # ada and di read on the second server; di writes through it too, the others through the first.
-            ada_second = Mastodon(access_token=ada.access_token, api_base_url=second.url, request_timeout=10)
-            home, stranger, ada_direct, di_direct = Collected(), Collected(), Collected(), Collected()
-            with ExitStack() as stack:
-                stack.enter_context(streaming(ada_second.stream_user(home.listener(), run_async=True)))
-                stack.enter_context(streaming(di.stream_public(stranger.listener(), run_async=True)))
-                stack.enter_context(
-                    streaming(ada_second.stream_direct(ada_direct.listener(), run_async=True))
-                )
-                stack.enter_context(streaming(di.stream_direct(di_direct.listener(), run_async=True)))
-                hidden = bo.status_post("only for my followers", visibility="private")
-                from_blocked = cy.status_post("ada blocked me")
-                from_muted = di.status_post("ada muted me")
-                allowed = bo.status_post("for everyone")
-                took = home.wait(
-                    lambda: str(allowed["id"]) in home.update_ids(), "the post on the other server"
-                )
-                assert took < 1.0, f"the post took {took:.2f} s to reach the other server's stream"
-                # di's post is written through the second server, so its event may come before or
-                # after the others: wait for every expected post, then compare what arrived.
-                public = {str(s["id"]) for s in (from_blocked, from_muted, allowed)}
-                stranger.wait(lambda: public <= set(stranger.update_ids()), "the public stream")
-                home.wait(lambda: str(hidden["id"]) in home.update_ids(), "the followers-only post")
-                assert sorted(home.update_ids()) == sorted([str(hidden["id"]), str(allowed["id"])])
-                assert str(from_blocked["id"]) not in home.update_ids()
-                assert sorted(stranger.update_ids()) == sorted(public)
-                assert str(hidden["id"]) not in stranger.update_ids()
-                assert str(from_muted["id"]) not in home.update_ids()
-                # A direct message reaches its recipient's direct stream only, on either server.
-                for_di = bo.status_post("@di just for you", visibility="direct")
-                for_ada = bo.status_post("@ada and this for you", visibility="direct")
-                di_direct.wait(lambda: bool(di_direct.conversations), "di's direct message")
-                ada_direct.wait(lambda: bool(ada_direct.conversations), "ada's direct message")
-                assert di_direct.last_status_ids() == [str(for_di["id"])]
-                assert ada_direct.last_status_ids() == [str(for_ada["id"])]
-                assert str(for_di["id"]) not in home.update_ids() + stranger.update_ids()
+    with two_servers(tmp_path, ("ada", "bo", "cy", "di")) as servers:
+        first, second = servers.first, servers.second
+        app = Mastodon.create_app("Pixie streams", scopes=SCOPES, api_base_url=first.url, request_timeout=10)
+        ada, bo, cy = (log_in(first.url, f"{n}@example.com", app) for n in ("ada", "bo", "cy"))
+        di = log_in(second.url, "di@example.com", app)
+        for target in (bo, cy):
+            ada.account_follow(target.me()["id"])
+        ada.account_block(cy.me()["id"])  # and unfollows cy, as a block does
+        ada.account_follow(di.me()["id"])
+        ada.account_mute(di.me()["id"])
+        # ada and di read on the second server; di writes through it too, the others through the first.
+        ada_second = Mastodon(access_token=ada.access_token, api_base_url=second.url, request_timeout=10)
+        home, stranger, ada_direct, di_direct = Collected(), Collected(), Collected(), Collected()
+        with ExitStack() as stack:
+            stack.enter_context(streaming(ada_second.stream_user(home.listener(), run_async=True)))
+            stack.enter_context(streaming(di.stream_public(stranger.listener(), run_async=True)))
+            stack.enter_context(streaming(ada_second.stream_direct(ada_direct.listener(), run_async=True)))
+            stack.enter_context(streaming(di.stream_direct(di_direct.listener(), run_async=True)))
+            hidden = bo.status_post("only for my followers", visibility="private")
+            from_blocked = cy.status_post("ada blocked me")
+            from_muted = di.status_post("ada muted me")
+            allowed = bo.status_post("for everyone")
+            took = home.wait(lambda: str(allowed["id"]) in home.update_ids(), "the post on the other server")
+            assert took < 1.0, f"the post took {took:.2f} s to reach the other server's stream"
+            # di's post is written through the second server, so its event may come before or
+            # after the others: wait for every expected post, then compare what arrived.
+            public = {str(s["id"]) for s in (from_blocked, from_muted, allowed)}
+            stranger.wait(lambda: public <= set(stranger.update_ids()), "the public stream")
+            home.wait(lambda: str(hidden["id"]) in home.update_ids(), "the followers-only post")
+            assert sorted(home.update_ids()) == sorted([str(hidden["id"]), str(allowed["id"])])
+            assert str(from_blocked["id"]) not in home.update_ids()
+            assert sorted(stranger.update_ids()) == sorted(public)
+            assert str(hidden["id"]) not in stranger.update_ids()
+            assert str(from_muted["id"]) not in home.update_ids()
+            # A direct message reaches its recipient's direct stream only, on either server.
+            for_di = bo.status_post("@di just for you", visibility="direct")
+            for_ada = bo.status_post("@ada and this for you", visibility="direct")
+            di_direct.wait(lambda: bool(di_direct.conversations), "di's direct message")
+            ada_direct.wait(lambda: bool(ada_direct.conversations), "ada's direct message")
+            assert di_direct.last_status_ids() == [str(for_di["id"])]
+            assert ada_direct.last_status_ids() == [str(for_ada["id"])]
+            assert str(for_di["id"]) not in home.update_ids() + stranger.update_ids()
 
 
 def test_streams_reconnect_when_the_server_restarts(tmp_path: Path) -> None:

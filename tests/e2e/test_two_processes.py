@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import asyncio
 import time
-import uuid
 from collections.abc import Iterator
 from email import message_from_bytes, policy
 from pathlib import Path
@@ -22,10 +21,9 @@ from sqlalchemy import text
 
 from pixie.db.engine import Database
 from tests.conftest import PASSWORD, require_service
-from tests.e2e.processes import clean_env, free_port, pixie, serve, shared_redis_url
+from tests.e2e.processes import clean_env, free_port, fresh_database, pixie, serve, shared_redis_url
 
 pytestmark = pytest.mark.e2e
-PG_ADMIN = "postgresql+asyncpg://root@127.0.0.1:5432/test?ssl=disable"
 
 
 class Inbox:
@@ -42,20 +40,9 @@ class Inbox:
 @pytest.fixture
 def database() -> Iterator[str]:
     """A database of its own, so both processes share it and nothing else."""
-    require_service("PostgreSQL", 5432)
     require_service("Redis", 6379)
-    name = f"pixie_e2e_{uuid.uuid4().hex[:8]}"
-
-    async def run(sql: str) -> None:
-        db = Database(PG_ADMIN)
-        async with db.write_engine.connect() as conn:
-            await conn.execution_options(isolation_level="AUTOCOMMIT")
-            await conn.execute(text(sql))
-        await db.dispose()
-
-    asyncio.run(run(f'CREATE DATABASE "{name}"'))
-    yield f"postgresql+asyncpg://root@127.0.0.1:5432/{name}?ssl=disable"
-    asyncio.run(run(f'DROP DATABASE "{name}" WITH (FORCE)'))
+    with fresh_database() as url:
+        yield url
 
 
 @pytest.fixture

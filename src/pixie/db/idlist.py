@@ -32,31 +32,24 @@ from sqlalchemy.sql.visitors import InternalTraversal
 from sqlalchemy.types import TypeDecorator, TypeEngine
 
 
-class _IdArray(TypeDecorator[list[int]]):
+class _Array(TypeDecorator[list[Any]]):
+    """A list as one parameter: an array of ``items`` ("ids": BIGINT, "names": text) on
+    PostgreSQL, a JSON array elsewhere."""
+
     impl = String
     cache_ok = True
+    _ITEMS: dict[str, type[TypeEngine[Any]]] = {"ids": BigInteger, "names": String}
+
+    def __init__(self, items: str) -> None:
+        super().__init__()
+        self.items = items
 
     def load_dialect_impl(self, dialect: Dialect) -> TypeEngine[Any]:
         if dialect.name == "postgresql":
-            return dialect.type_descriptor(postgresql.ARRAY(BigInteger()))
+            return dialect.type_descriptor(postgresql.ARRAY(self._ITEMS[self.items]()))
         return dialect.type_descriptor(String())
 
-    def process_bind_param(self, value: list[int] | None, dialect: Dialect) -> Any:
-        if value is None or dialect.name == "postgresql":
-            return value
-        return json.dumps(value)
-
-
-class _NameArray(TypeDecorator[list[str]]):
-    impl = String
-    cache_ok = True
-
-    def load_dialect_impl(self, dialect: Dialect) -> TypeEngine[Any]:
-        if dialect.name == "postgresql":
-            return dialect.type_descriptor(postgresql.ARRAY(String()))
-        return dialect.type_descriptor(String())
-
-    def process_bind_param(self, value: list[str] | None, dialect: Dialect) -> Any:
+    def process_bind_param(self, value: list[Any] | None, dialect: Dialect) -> Any:
         if value is None or dialect.name == "postgresql":
             return value
         return json.dumps(value)
@@ -91,17 +84,17 @@ def _any(element: _OneOf, compiler: SQLCompiler, **kw: Any) -> str:
 
 def one_of(column: Any, ids: Iterable[int]) -> ColumnElement[bool]:
     """``column IN ids`` as a single parameter (ids are integers: status, account, poll ids)."""
-    return _OneOf(column, bindparam(None, [int(i) for i in ids], type_=_IdArray()))
+    return _OneOf(column, bindparam(None, [int(i) for i in ids], type_=_Array("ids")))
 
 
 def one_of_param(column: Any, name: str) -> ColumnElement[bool]:
     """``column IN :name`` for a statement built once; the ids are given at execution."""
-    return _OneOf(column, bindparam(name, type_=_IdArray()))
+    return _OneOf(column, bindparam(name, type_=_Array("ids")))
 
 
 def one_of_names_param(column: Any, name: str) -> ColumnElement[bool]:
     """``column IN :name`` for text (types, keys), the list given at execution."""
-    return _OneOf(column, bindparam(name, type_=_NameArray()))
+    return _OneOf(column, bindparam(name, type_=_Array("names")))
 
 
 def joined_ids(query: Select[Any]) -> ScalarSelect[str | None]:

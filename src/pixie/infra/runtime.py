@@ -22,6 +22,7 @@ from pixie.infra.id_nodes import IdNodeLease
 from pixie.infra.jobs import JobMessage, JobRunner, Scheduler, message_for
 from pixie.infra.mail import FileOutbox, Mailer, SmtpMailer
 from pixie.infra.outbox import Dispatcher, Handlers, InProcessDispatcher, RedisStreamsDispatcher
+from pixie.infra.presence import LocalPresence, Presence, RedisPresence
 from pixie.infra.pubsub import InProcessPubSub, PubSub, RedisPubSub
 from pixie.infra.queue import RedisJobQueue, RedisWorkers
 from pixie.infra.ratelimit import RateLimiter
@@ -56,6 +57,7 @@ class Runtime:
     storage: MediaStorage
     feeds: HomeFeeds
     renders: RenderCache
+    presence: Presence = field(default_factory=LocalPresence)
     redis: aioredis.Redis | None = None
     background: bool = True  # run the dispatcher, job runner and scheduler in this process
     job_queue: RedisJobQueue | None = None
@@ -207,6 +209,7 @@ def _build(
         limiter=limiter,
         storage=build_storage(settings),
         feeds=RedisFeeds(client, size=settings.home_feed_size) if client is not None else NoFeeds(),
+        presence=RedisPresence(client) if client is not None else LocalPresence(),
         renders=LayeredRenderCache(RedisRenderCache(client), pubsub)
         if client is not None
         else LocalRenderCache(),

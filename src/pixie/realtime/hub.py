@@ -32,7 +32,7 @@ from pixie.models.lists import List
 from pixie.models.statuses import Status
 from pixie.realtime import frames
 from pixie.realtime.connections import Closed, Connection, Transport
-from pixie.realtime.streams import Stream
+from pixie.realtime.streams import Stream, user_channel
 from pixie.services import audience, conversations, filters, generations, lists, notifications, oauth
 from pixie.services.filter_rules import FilterMatch, hides
 from pixie.services.oauth import AUTH_CHANNEL, TokenCache
@@ -163,6 +163,10 @@ class Hub:
             self._channels[channel] = listening
             listening.add(connection, stream)
             await self._rt.pubsub.listen(channel, listening.listener)
+            if connection.account_id is not None and channel == user_channel(connection.account_id):
+                # Before anything is published to it: a large audience is published to the
+                # accounts marked present only (``presence``).
+                await self._rt.presence.mark([connection.account_id])
         else:
             listening.add(connection, stream)
 
@@ -218,6 +222,11 @@ class Hub:
             for connection in list(self._connections):
                 if connection.transport is Transport.SSE:
                     connection.push(frames.SSE_HEARTBEAT)
+            streaming = {c.account_id for c in self._connections if c.account_id is not None}
+            try:
+                await self._rt.presence.mark(a for a in streaming if user_channel(a) in self._channels)
+            except Exception:
+                log.warning("could not mark the accounts streaming here", exc_info=True)
 
     async def _check_tokens(self) -> None:
         accounts, self._recheck = self._recheck, set()
@@ -334,9 +343,8 @@ class Hub:
                         continue
                 shown = (key, *map(_match_key, matches)) if matches else (key,)
                 if shown not in rendered:
-                    rendered[shown] = convert_statuses.status_json(
-                        settings, replace(view, filtered=matches)
-                    ).decode()
+                    entity = convert_statuses.status(settings, replace(view, filtered=matches))
+                    rendered[shown] = orjson.dumps(entity).decode()
                 deliveries.append((t, rendered[shown]))
         built: dict[tuple[Any, ...], bytes | str] = {}
         for target, payload in deliveries:

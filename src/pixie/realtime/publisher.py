@@ -13,12 +13,14 @@ from functools import cache
 from typing import Any
 
 import orjson
-from sqlalchemy import BigInteger, Select, bindparam, exists, func, select
+from sqlalchemy import BigInteger, Select, bindparam, case, exists, func, select
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from pixie.db.idlist import joined_ids, split_ids
 from pixie.infra.outbox import Delivery
 from pixie.infra.runtime import Runtime
+from pixie.models.accounts import Account
 from pixie.models.follows import Follow
 from pixie.models.lists import ListAccount
 from pixie.models.media import MediaAttachment
@@ -46,15 +48,38 @@ def _author_audience() -> Select[str | None, str | None]:
     return select(_FOLLOWERS, _LISTS)
 
 
+# An author with more followers than this is published to those of them with a user stream
+# open (``presence``), found among them in the database, rather than to every follower's channel.
+MANY_FOLLOWERS = 1000
+
+
+@cache
+def _present_followers() -> Select[str | None]:
+    """Those of ``present`` (accounts streaming now) who follow ``author``: an index probe each."""
+    ids = func.unnest(bindparam("present", type_=ARRAY(BigInteger)))
+    present = ids.table_valued("id").render_derived("present")
+    return select(
+        joined_ids(
+            select(Follow.account_id)
+            .join(present, Follow.account_id == present.c.id)
+            .where(Follow.target_account_id == _AUTHOR)
+        )
+    )
+
+
 @cache
 def _status_audience() -> Select[Any]:
-    """Who may want a status, in one statement built once: the author's audience, the accounts
-    it mentions, its hashtags and their followers, and whether it has media."""
+    """Who may want a status, in one statement built once: the author's audience (its followers
+    left out when there are many: NULL, see ``MANY_FOLLOWERS``), the accounts it mentions, its
+    hashtags and their followers, and whether it has media."""
     tag_ids = select(StatusTag.tag_id).where(StatusTag.status_id == _STATUS)
+    followers = select(Account.followers_count).where(Account.id == _AUTHOR).scalar_subquery()
+    many = followers > bindparam("many", type_=BigInteger)
     return select(
         Status.visibility,
         Status.reblog_of_id,
-        _FOLLOWERS,
+        case((many, None), else_=_FOLLOWERS),
+        many,
         _LISTS,
         joined_ids(select(Mention.account_id).where(Mention.status_id == _STATUS)),
         joined_ids(select(FollowedTag.account_id).where(FollowedTag.tag_id.in_(tag_ids))),
@@ -73,15 +98,32 @@ async def _author_channels(session: AsyncSession, author_id: int) -> list[str]:
     return _user_and_list_channels(author_id, split_ids(followers), split_ids(lists))
 
 
-async def _status_channels(session: AsyncSession, status_id: int, author_id: int) -> list[str] | None:
+async def _followers_streaming(rt: Runtime, session: AsyncSession, author_id: int) -> str | None:
+    """An author's followers with a user stream open now, joined (all of them where this
+    process cannot know: embedded defaults, where every stream is in this process)."""
+    present = await rt.presence.present()
+    if present is None or rt.db.is_sqlite:
+        return (await session.execute(_author_audience(), {"author": author_id})).one()[0]
+    if not present:
+        return None
+    return await session.scalar(_present_followers(), {"author": author_id, "present": list(present)})
+
+
+async def _status_channels(
+    rt: Runtime, session: AsyncSession, status_id: int, author_id: int
+) -> list[str] | None:
     """Every channel whose listeners might see the status (each checks for itself); None when
     the status is not there."""
     row = (
-        await session.execute(_status_audience(), {"author": author_id, "status": status_id})
+        await session.execute(
+            _status_audience(), {"author": author_id, "status": status_id, "many": MANY_FOLLOWERS}
+        )
     ).one_or_none()
     if row is None:
         return None
-    visibility, reblog_of_id, followers, lists, mentioned, tag_followers, names, has_media = row
+    visibility, reblog_of_id, followers, many, lists, mentioned, tag_followers, names, has_media = row
+    if many:
+        followers = await _followers_streaming(rt, session, author_id)
     users = split_ids(followers) + split_ids(mentioned)
     channels: list[str] = []
     if visibility == "public" and reblog_of_id is None:
@@ -107,7 +149,7 @@ async def publish(rt: Runtime, delivery: Delivery) -> None:
             events.StatusDeleted: "delete",
         }[type(event)]
         async with rt.db.read() as session:
-            channels = await _status_channels(session, event.status_id, event.account_id)
+            channels = await _status_channels(rt, session, event.status_id, event.account_id)
         if channels is None:
             return
         message = _message(name, status=event.status_id)

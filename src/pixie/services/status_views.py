@@ -3,7 +3,7 @@ and the reader's own marks on it."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Collection
+from collections.abc import Collection
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -46,20 +46,12 @@ class StatusView:
     poll: polls.PollView | None = None
     reblog: StatusView | None = None  # the original, when this status is a reblog
     media: list[MediaAttachment] = field(default_factory=list)
-    # A rendering of this status the caller made earlier and still holds valid (see ``Reuse``);
-    # mentions, tags and media are then not loaded.
-    rendered: object | None = None
     # What the post was generated from, and whether the viewer may read its prompt (the author
     # always may; others unless the author hid it).
     generation: Generation | None = None
     show_prompt: bool = True
     # The reader's filters this post matches where it is shown (warn or blur; hide drops it).
     filtered: list[FilterMatch] = field(default_factory=list)
-
-
-# Given a status and its author, a rendering the caller kept from an earlier request that is still
-# up to date, or None. Timelines pass one so that unchanged posts skip most of their loading.
-Reuse = Callable[[Status, Account], object | None]
 
 
 _VIEWER_STATES = ("favourited", "bookmarked", "reblogged", "pinned", "muted")
@@ -134,7 +126,6 @@ async def _views(
     session: AsyncSession,
     statuses: list[Status],
     viewer_id: int | None = None,
-    reuse: Reuse | None = None,
     *,
     with_polls: bool = True,
 ) -> list[StatusView]:
@@ -160,12 +151,7 @@ async def _views(
             select(Account).where(one_of(Account.id, {s.account_id for s in everything}))
         )
     }
-    kept: dict[int, object] = {}
-    if reuse is not None:
-        for s in everything:
-            if s.reblog_of_id is None and (rendering := reuse(s, authors[s.account_id])) is not None:
-                kept[s.id] = rendering
-    to_load = [i for i in ids if i not in kept]
+    to_load = ids
     mentioned: dict[int, list[Account]] = {}
     tagged: dict[int, list[Tag]] = {}
     attachments: dict[int, list[MediaAttachment]] = {}
@@ -201,7 +187,6 @@ async def _views(
             pinned=s.id in pinned,
             poll=loaded_polls.get(s.id),
             media=attachments.get(s.id, []),
-            rendered=kept.get(s.id),
             generation=made_from.get(s.generation_id) if s.generation_id is not None else None,
             show_prompt=not s.hide_prompt or s.account_id == viewer_id,
         )
@@ -287,10 +272,10 @@ async def unscreened_views(session: AsyncSession, ids: Collection[int]) -> list[
 
 
 async def views_of(
-    session: AsyncSession, statuses: list[Status], viewer_id: int | None = None, reuse: Reuse | None = None
+    session: AsyncSession, statuses: list[Status], viewer_id: int | None = None
 ) -> list[StatusView]:
     """What a list of statuses renders with, for services that select statuses themselves."""
-    return await _views(session, statuses, viewer_id, reuse)
+    return await _views(session, statuses, viewer_id)
 
 
 async def visible_status(session: AsyncSession, status_id: int, viewer_id: int | None) -> Status:

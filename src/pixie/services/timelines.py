@@ -30,7 +30,7 @@ from pixie.models.tag_follows import FollowedTag
 from pixie.services import events, filters, page_state
 from pixie.services.page_state import PageState
 from pixie.services.paging import Paging
-from pixie.services.status_views import Reuse, StatusView, views_of
+from pixie.services.status_views import StatusView, views_of
 from pixie.services.visibility import not_muted, visible_to
 
 log = logging.getLogger("pixie.timelines")
@@ -99,12 +99,10 @@ async def _query_page(session: AsyncSession, viewer_id: int, paging: Paging) -> 
     return paging.newest_first(list(await session.scalars(query, {"viewer": viewer_id})))
 
 
-async def home_from_database(
-    rt: Runtime, viewer_id: int, paging: Paging, reuse: Reuse | None = None
-) -> list[StatusView]:
+async def home_from_database(rt: Runtime, viewer_id: int, paging: Paging) -> list[StatusView]:
     """The home timeline as one query (the embedded way, and the reference for the feed)."""
     async with rt.db.read() as session:
-        views = await views_of(session, await _query_page(session, viewer_id, paging), viewer_id, reuse)
+        views = await views_of(session, await _query_page(session, viewer_id, paging), viewer_id)
         return await filters.apply(session, viewer_id, "home", views)
 
 
@@ -190,18 +188,16 @@ async def _page_from_feed(
     return chosen[::-1] if ascending else chosen
 
 
-async def home(rt: Runtime, viewer_id: int, paging: Paging, reuse: Reuse | None = None) -> list[StatusView]:
+async def home(rt: Runtime, viewer_id: int, paging: Paging) -> list[StatusView]:
     """The home timeline, newest first, paged as Mastodon pages."""
     if not rt.feeds.kept:
-        return await home_from_database(rt, viewer_id, paging, reuse)
+        return await home_from_database(rt, viewer_id, paging)
     limit = min(max(paging.limit, 1), MAX_PAGE)
     async with rt.db.read() as session:
         page = await _page_from_feed(rt, session, viewer_id, paging, limit)
         if page is None:
             page = await _query_page(session, viewer_id, paging)
-        return await filters.apply(
-            session, viewer_id, "home", await views_of(session, page, viewer_id, reuse)
-        )
+        return await filters.apply(session, viewer_id, "home", await views_of(session, page, viewer_id))
 
 
 # --- pages as ``PageState``: the posts' ids and the reader's marks in one statement ---------------

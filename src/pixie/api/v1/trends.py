@@ -8,7 +8,7 @@ from pydantic import Field
 from pixie.api.common import errors
 from pixie.api.deps import Auth, Caller, runtime
 from pixie.api.params import params, query_schema
-from pixie.api.responses import JSON, RawJSON
+from pixie.api.responses import JSON
 from pixie.api.schemas import Loose, Status, Tag
 from pixie.convert import statuses as convert
 from pixie.convert.tags import tag as convert_tag
@@ -50,9 +50,9 @@ async def trending_statuses(
     caller: Caller = Depends(Auth.public()),
     query: TrendsQuery = Depends(params(TrendsQuery)),
     rt: Runtime = Depends(runtime),
-) -> RawJSON:
+) -> JSON:
     found = await trends.statuses(rt, caller.viewer_id, limit=query.limit, offset=query.offset)
-    return RawJSON(convert.status_page(rt.settings, found))
+    return JSON([convert.status(rt.settings, v) for v in found])
 
 
 @router.get(
