@@ -12,12 +12,12 @@ from pixie.convert.accounts import account
 from pixie.convert.common import timestamp
 from pixie.convert.statuses import status
 from pixie.infra.runtime import Runtime
+from pixie.services.markers import MarkerView
 from pixie.services.notification_requests import PolicyView, RequestView
 from pixie.services.notifications import (
     Group,
     GroupedPage,
     GroupedState,
-    MarkerView,
     NotificationsState,
     NotificationView,
 )

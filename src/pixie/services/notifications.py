@@ -13,7 +13,6 @@ from typing import Any, NamedTuple
 
 from sqlalchemy import (
     BigInteger,
-    Integer,
     Select,
     String,
     bindparam,
@@ -32,8 +31,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
 from pixie.db.idlist import one_of_names_param, one_of_param
 from pixie.db.prepared import Prepared
-from pixie.db.types import utcnow
-from pixie.errors import Invalid, NotFound
+from pixie.errors import NotFound
 from pixie.infra.runtime import Runtime
 from pixie.models.accounts import Account
 from pixie.models.notifications import Marker, Notification
@@ -47,7 +45,6 @@ from pixie.services.visibility import active_mute, blocked_between, visible_to
 
 SAMPLE_ACCOUNTS = 8
 MAX_PAGE = 80
-MARKER_TIMELINES = ("home", "notifications")
 
 
 # --- reading -------------------------------------------------------------------------------------
@@ -467,7 +464,6 @@ def _groups_page_statement(from_account: bool, include_filtered: bool, shape: Sh
     ``from_account`` and the paging bounds. Rows: ("group", key, count, newest, oldest,
     latest time, type, status, newest) and ("sample", key, account, rank)."""
     conditions = _filters_rule(bindparam("recipient", type_=BigInteger), from_account, include_filtered)
-    has_max, has_since, has_min = shape
     ungrouped = literal("ungrouped-") + cast(Notification.id, String)
     key = case((one_of_names_param(Notification.type, "grouped"), Notification.group_key), else_=ungrouped)
     shown = (
@@ -484,15 +480,7 @@ def _groups_page_statement(from_account: bool, include_filtered: bool, shape: Sh
     )
     newest = func.max(shown.c.id)
     picked = select(shown.c.k, newest.label("newest")).group_by(shown.c.k)
-    if has_max:
-        picked = picked.having(newest < bindparam("max_id", type_=BigInteger))
-    if has_since:
-        picked = picked.having(newest > bindparam("since_id", type_=BigInteger))
-    if has_min:
-        picked = picked.having(newest > bindparam("min_id", type_=BigInteger)).order_by(newest.asc())
-    else:
-        picked = picked.order_by(newest.desc())
-    chosen = picked.limit(bindparam("limit", type_=Integer)).cte("picked")
+    chosen = apply_shape(picked, newest, shape, grouped=True).cte("picked")
     groups = (
         select(
             literal("group", String),
@@ -591,44 +579,3 @@ async def dismiss_group(rt: Runtime, recipient_id: int, group_key: str) -> None:
         await session.execute(
             delete(Notification).where(Notification.account_id == recipient_id, _group_filter(group_key))
         )
-
-
-# --- markers -------------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class MarkerView:
-    timeline: str
-    last_read_id: int
-    version: int
-    updated_at: datetime
-
-
-async def markers(rt: Runtime, account_id: int, timelines: list[str]) -> list[MarkerView]:
-    wanted = [t for t in MARKER_TIMELINES if t in timelines]
-    if not wanted:
-        return []
-    async with rt.db.read() as session:
-        found = await session.scalars(
-            select(Marker).where(Marker.account_id == account_id, Marker.timeline.in_(wanted))
-        )
-        return [MarkerView(m.timeline, m.last_read_id, m.version, m.updated_at) for m in found]
-
-
-async def save_markers(rt: Runtime, account_id: int, positions: dict[str, int]) -> list[MarkerView]:
-    """Moves the read markers of the given timelines (home, notifications)."""
-    unknown = [t for t in positions if t not in MARKER_TIMELINES]
-    if unknown:
-        raise Invalid(f"Validation failed: Timeline is not one of {', '.join(MARKER_TIMELINES)}")
-    async with rt.write() as session:
-        for timeline, last_read_id in positions.items():
-            marker = await session.get(Marker, (account_id, timeline))
-            if marker is None:
-                session.add(
-                    Marker(account_id=account_id, timeline=timeline, last_read_id=last_read_id, version=0)
-                )
-            else:
-                marker.last_read_id = last_read_id
-                marker.version += 1
-                marker.updated_at = utcnow()
-    return await markers(rt, account_id, list(positions))

@@ -47,15 +47,20 @@ class Paging:
 Shape = tuple[bool, bool, bool]
 
 
-def apply_shape(query: Select[*Ts], column: InstrumentedAttribute[int], shape: Shape) -> Select[*Ts]:
-    """``Paging.apply`` with bound parameters, for a statement of this shape kept for reuse."""
+def apply_shape(
+    query: Select[*Ts], column: InstrumentedAttribute[int] | Any, shape: Shape, *, grouped: bool = False
+) -> Select[*Ts]:
+    """``Paging.apply`` with bound parameters, for a statement of this shape kept for reuse.
+    ``grouped``: ``column`` is an aggregate of the groups (the bounds go in HAVING)."""
     has_max, has_since, has_min = shape
+    bound = query.having if grouped else query.where
+    conditions = []
     if has_max:
-        query = query.where(column < bindparam("max_id", type_=BigInteger))
+        conditions.append(column < bindparam("max_id", type_=BigInteger))
     if has_since:
-        query = query.where(column > bindparam("since_id", type_=BigInteger))
+        conditions.append(column > bindparam("since_id", type_=BigInteger))
     if has_min:
-        query = query.where(column > bindparam("min_id", type_=BigInteger)).order_by(column.asc())
-    else:
-        query = query.order_by(column.desc())
+        conditions.append(column > bindparam("min_id", type_=BigInteger))
+    query = bound(*conditions) if conditions else query
+    query = query.order_by(column.asc() if has_min else column.desc())
     return query.limit(bindparam("limit", type_=Integer))

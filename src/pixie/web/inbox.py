@@ -17,6 +17,7 @@ from pixie.services import (
     accounts,
     conversations,
     follows,
+    markers,
     media,
     notifications,
     reactions,
@@ -41,7 +42,7 @@ async def _groups(rt: Runtime, account_id: int) -> list[NoticeGroup]:
         list(notifications.parse_grouped_types(None)),
     )
     if page.cursors:
-        await notifications.save_markers(rt, account_id, {"notifications": max(page.cursors)})
+        await markers.save_markers(rt, account_id, {"notifications": max(page.cursors)})
     return notice_groups(grouped(rt.settings, page))
 
 

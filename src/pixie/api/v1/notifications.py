@@ -21,7 +21,7 @@ from pixie.api.schemas import (
 from pixie.convert import notifications as convert
 from pixie.errors import Invalid
 from pixie.infra.runtime import Runtime
-from pixie.services import notifications
+from pixie.services import markers, notifications
 
 router = APIRouter(tags=["notifications"])
 NOTIFICATION_ID = Path(description="A notification id")
@@ -128,7 +128,7 @@ async def get_markers(
     query: MarkersQuery = Depends(params(MarkersQuery)),
     rt: Runtime = Depends(runtime),
 ) -> JSON:
-    return JSON(convert.markers(await notifications.markers(rt, caller.account_id, query.timelines())))
+    return JSON(convert.markers(await markers.markers(rt, caller.account_id, query.timelines())))
 
 
 @router.post(
@@ -150,4 +150,4 @@ async def save_markers(
             if found is None:
                 raise Invalid("Validation failed: Last read id is not an id")
             positions[timeline] = found
-    return JSON(convert.markers(await notifications.save_markers(rt, caller.account_id, positions)))
+    return JSON(convert.markers(await markers.save_markers(rt, caller.account_id, positions)))
