@@ -19,7 +19,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
-from sqlalchemy import text
 
 from pixie.db.engine import Database
 from pixie.db.migrate import upgrade
@@ -27,12 +26,11 @@ from pixie.infra import jobs
 from pixie.infra.jobs import JobMessage, JobRunner
 from pixie.infra.queue import RedisJobQueue
 from pixie.models.system import Job
-from tests.conftest import IN_CI, RedisServer, require_service
-from tests.e2e.processes import PIXIE, clean_env, serve
+from tests.conftest import IN_CI, RedisServer
+from tests.e2e.processes import PIXIE, clean_env, fresh_database, serve
 
 pytestmark = pytest.mark.e2e
 ROOT = Path(__file__).parent.parent.parent
-PG_ADMIN = "postgresql+asyncpg://root@127.0.0.1:5432/test?ssl=disable"
 LEASE_SECONDS = 2.0  # a killed worker's job comes back within about this long
 SHARED_KINDS = "test.sleep,test.stubborn,test.flaky,test.limited"
 
@@ -125,14 +123,6 @@ def marks(path: Path, what: str) -> list[dict[str, str]]:
     return found
 
 
-async def admin(sql: str) -> None:
-    db = Database(PG_ADMIN)
-    async with db.write_engine.connect() as conn:
-        await conn.execution_options(isolation_level="AUTOCOMMIT")
-        await conn.execute(text(sql))
-    await db.dispose()
-
-
 @pytest.fixture(scope="module")
 def redis_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RedisServer]:
     if shutil.which("redis-server") is None:
@@ -148,19 +138,15 @@ def redis_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RedisServ
 
 @pytest.fixture(scope="module")
 def database() -> Iterator[str]:
-    require_service("PostgreSQL", 5432)
-    name = f"pixie_queue_{uuid.uuid4().hex[:8]}"
-    asyncio.run(admin(f'CREATE DATABASE "{name}"'))
-    url = f"postgresql+asyncpg://root@127.0.0.1:5432/{name}?ssl=disable"
+    with fresh_database() as url:
 
-    async def migrate() -> None:
-        db = Database(url)
-        await upgrade(db)
-        await db.dispose()
+        async def migrate() -> None:
+            db = Database(url)
+            await upgrade(db)
+            await db.dispose()
 
-    asyncio.run(migrate())
-    yield url
-    asyncio.run(admin(f'DROP DATABASE "{name}" WITH (FORCE)'))
+        asyncio.run(migrate())
+        yield url
 
 
 @pytest.fixture(scope="module")

@@ -56,6 +56,21 @@ def _sqlite_engine(url: str, *, writer: bool) -> AsyncEngine:
     return engine
 
 
+def _postgres_engine(
+    url: str, echo: bool, pool_size: int, server_settings: dict[str, str], **options: Any
+) -> AsyncEngine:
+    """A pool of PostgreSQL connections, each started with ``server_settings``."""
+    return create_async_engine(
+        url,
+        echo=echo,
+        pool_size=pool_size,
+        max_overflow=pool_size // 2,
+        pool_reset_on_return=None,
+        connect_args={"server_settings": server_settings},
+        **options,
+    )
+
+
 class Database:
     def __init__(
         self, url: str, *, echo: bool = False, pool_size: int = 20, schema: str | None = None
@@ -72,15 +87,7 @@ class Database:
             # walk, a timeline among a hundred thousand follows) spent seconds compiling what
             # then ran in milliseconds. A schema other than public keeps test runs apart.
             settings = {"jit": "off", **({"search_path": schema} if schema else {})}
-            connect_args: dict[str, Any] = {"server_settings": settings}
-            self.write_engine = create_async_engine(
-                url,
-                echo=echo,
-                pool_size=pool_size,
-                max_overflow=pool_size // 2,
-                pool_reset_on_return=None,
-                connect_args=connect_args,
-            )
+            self.write_engine = _postgres_engine(url, echo, pool_size, settings)
             # Reads run outside a transaction: under PostgreSQL's READ COMMITTED each statement
             # sees its own snapshot either way, and a BEGIN and a ROLLBACK cost two round trips
             # per session, which a short read (a handler's one query) feels. Same pool.
@@ -90,23 +97,14 @@ class Database:
             # every value looks worse than it runs): a millisecond or more each time, several
             # times what running it costs. Their connections ask for that one plan. Others (the
             # home page) run better as the default decides, so this is a pool of its own.
-            hot_args = {
-                **connect_args,
-                "server_settings": {
-                    **connect_args.get("server_settings", {}),
-                    "plan_cache_mode": "force_generic_plan",
-                },
-            }
             # As large as the main pool: a connection opened past the pool's size is closed
             # after each use, and a new one (connecting, planning every statement anew) cost
             # the public timeline's slowest tenth of requests 20 ms and more.
-            self.hot_engine = create_async_engine(
+            self.hot_engine = _postgres_engine(
                 url,
-                echo=echo,
-                pool_size=pool_size,
-                max_overflow=pool_size // 2,
-                pool_reset_on_return=None,
-                connect_args=hot_args,
+                echo,
+                pool_size,
+                {**settings, "plan_cache_mode": "force_generic_plan"},
                 isolation_level="AUTOCOMMIT",
             )
         self._writer = async_sessionmaker(self.write_engine, expire_on_commit=False)
